@@ -1,0 +1,56 @@
+# Momento: `make run` to try it, `make test` to test it. Nothing else to set up.
+VENV    ?= .venv
+PYTHON  ?= python3
+PY      := $(VENV)/bin/python
+FLASK   := $(VENV)/bin/flask --app audit_server
+STAMP   := $(VENV)/.installed
+HOST    ?= 127.0.0.1
+PORT    ?= 5000
+# The PostgreSQL server the second test run uses (it creates and drops its own database).
+TEST_PG_SERVER ?= postgresql://postgres@127.0.0.1:5432/postgres
+PYTEST_ARGS ?=
+
+.PHONY: run test test-sqlite test-postgres bench clean
+
+$(STAMP): requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(FLASK) db upgrade
+	$(FLASK) checklists check
+	$(FLASK) seed-demo
+	@echo
+	@echo "  Momento is at http://$(HOST):$(PORT)/  (API: http://$(HOST):$(PORT)/api/v1/openapi.json)"
+	@echo "  Log in with any demo login above; the password is printed with them."
+	@echo
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: $(STAMP)
+	@$(MAKE) --no-print-directory test-sqlite
+	@$(MAKE) --no-print-directory test-postgres
+
+test-sqlite: $(STAMP)
+	@echo "=== Test suite on SQLite ==="
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-postgres: $(STAMP)
+	@if $(PY) -c "import psycopg,sys; psycopg.connect(sys.argv[1], connect_timeout=3).close()" "$(TEST_PG_SERVER)" 2>/dev/null; then \
+	  echo "=== Test suite on PostgreSQL ($(TEST_PG_SERVER)) ==="; \
+	  TEST_DATABASE_URL="$(TEST_PG_SERVER)" $(PY) -m pytest $(PYTEST_ARGS); \
+	else \
+	  echo; \
+	  echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"; \
+	  echo "!!! PostgreSQL is not reachable at $(TEST_PG_SERVER)"; \
+	  echo "!!! The PostgreSQL test run was SKIPPED. Set TEST_PG_SERVER to run it."; \
+	  echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"; \
+	  if [ "$$CI" = "true" ]; then echo "CI=true: a skipped PostgreSQL run fails CI."; exit 1; fi; \
+	fi
+
+bench: $(STAMP)
+	$(PY) bench/submit.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .hypothesis

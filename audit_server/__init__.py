@@ -1,0 +1,101 @@
+"""Momento: mystery-shopper self-audits of the moments of truth."""
+import logging
+import os
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import Flask
+
+from .config import Config
+from .extensions import db, login, migrate, rest_api
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config=None):
+    """The app factory. `config` (a dict) overrides settings, e.g. in tests."""
+    app = Flask(__name__, instance_relative_config=True,
+                static_folder=str(ROOT / "static"), static_url_path="/static")
+    app.config.from_object(Config)
+    if config:
+        app.config.update(config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config["SQLALCHEMY_DATABASE_URI"]:
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'momento.db'}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    app.config.setdefault("CHECKLISTS_DIR", None)
+    app.config["CHECKLISTS_DIR"] = app.config["CHECKLISTS_DIR"] or str(ROOT / "checklists")
+
+    from . import models  # noqa: F401  (register the tables)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    login.init_app(app)
+    rest_api.init_app(app)
+    _configure_sqlite(app)
+    _configure_login()
+
+    from . import cli
+    from .api import errors, register_resources
+
+    register_resources(rest_api)
+    errors.register(app)
+    cli.register(app)
+    _load_checklists(app)
+    return app
+
+
+def normalise_database_url(url):
+    """postgres:// and postgresql:// mean psycopg 3 here."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _configure_sqlite(app):
+    """WAL, foreign keys and a busy timeout, so concurrent requests wait instead of failing."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    with app.app_context():
+        engine = db.engine
+
+    @sa.event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+def _configure_login():
+    from .models import User
+    from .services import accounts
+
+    @login.user_loader
+    def load_user(user_id):
+        user = db.session.get(User, int(user_id))
+        return user if user is not None and user.active else None
+
+    @login.request_loader
+    def load_user_from_bearer(request):
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and token:
+            return accounts.user_for_token(token.strip())
+        return None
+
+
+def _load_checklists(app):
+    """Load the checklist files and store their versions (once the tables exist)."""
+    from .services import checklists
+
+    loaded = checklists.load_directory(app.config["CHECKLISTS_DIR"])
+    app.extensions["momento.checklists"] = loaded
+    with app.app_context():
+        if sa.inspect(db.engine).has_table("checklist_versions"):
+            checklists.store_versions(loaded)
+        else:
+            logging.getLogger(__name__).info("no tables yet: run `flask db upgrade`")
+        db.session.remove()

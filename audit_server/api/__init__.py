@@ -1,0 +1,42 @@
+"""The JSON API under /api/v1: one blueprint per resource."""
+from flask import current_app, request
+from flask_login import current_user
+from flask_smorest import Blueprint
+from werkzeug.exceptions import BadRequest, Unauthorized, UnsupportedMediaType
+
+PREFIX = "/api/v1"
+WRITE_METHODS = {"POST", "PUT", "PATCH"}
+
+
+def resource_blueprint(name, import_name, url_prefix, *, description="", public=(), body="json"):
+    """A blueprint for one resource. Every endpoint requires a signed-in user, except
+    the view functions named in `public`; writes must carry `body` ("json" or
+    "multipart"), and JSON bodies must parse and stay under MAX_JSON_BYTES."""
+    blp = Blueprint(name, import_name, url_prefix=PREFIX + url_prefix, description=description)
+    public_endpoints = {f"{name}.{view}" for view in public}
+
+    @blp.before_request
+    def guard():
+        if request.endpoint not in public_endpoints and not current_user.is_authenticated:
+            raise Unauthorized("Sign in first: send 'Authorization: Bearer <token>'.")
+        if request.method not in WRITE_METHODS:
+            return
+        if body == "json":
+            request.max_content_length = current_app.config["MAX_JSON_BYTES"]
+            if request.mimetype != "application/json":
+                raise UnsupportedMediaType("Send the body as application/json.")
+            if request.get_json(silent=True) is None:
+                raise BadRequest("The request body is not valid JSON.")
+        elif request.mimetype != "multipart/form-data":
+            raise UnsupportedMediaType("Send the body as multipart/form-data.")
+
+    return blp
+
+
+def register_resources(api):
+    from . import audits, auth, checklists, locations
+
+    for module in (auth, checklists, locations, audits):
+        api.register_blueprint(module.blp)
+    api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    api.spec.options["security"] = [{"bearer": []}]

@@ -1,0 +1,37 @@
+from flask_login import current_user
+
+from ..schemas.audits import AuditQuerySchema, AuditSchema, AuditSubmissionSchema
+from ..schemas.common import page_of
+from ..services import audits
+from . import resource_blueprint
+
+blp = resource_blueprint("audits", __name__, "/audits", description="Audits")
+
+
+@blp.route("", methods=["POST"])
+@blp.arguments(AuditSubmissionSchema)
+@blp.response(201, AuditSchema)
+@blp.alt_response(200, schema=AuditSchema, description="The same audit was already stored.")
+@blp.alt_response(409, description="This id was used for an audit with other content.")
+def submit(submission):
+    """Submit an audit. Safe to retry: the client's id makes it idempotent."""
+    audit, created = audits.submit_audit(current_user, submission)
+    return audit, 201 if created else 200
+
+
+@blp.route("")
+@blp.arguments(AuditQuerySchema, location="query")
+@blp.response(200, page_of(AuditSchema))
+def list_audits(args):
+    """The audits the current user may see, newest first."""
+    page = args.pop("page")
+    per_page = AuditQuerySchema().per_page_or_default(args)
+    args.pop("per_page", None)
+    items, total = audits.list_audits(current_user, page, per_page, **args)
+    return {"items": items, "page": page, "per_page": per_page, "total": total}
+
+
+@blp.route("/<uuid:audit_id>")
+@blp.response(200, AuditSchema)
+def get_audit(audit_id):
+    return audits.get_audit(current_user, audit_id)

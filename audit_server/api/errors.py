@@ -1,0 +1,88 @@
+"""Every API error as JSON: {"error": {"code", "message", "fields"}}."""
+import logging
+
+from flask import jsonify, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from ..extensions import db
+from ..services.errors import Conflict, InvalidInput, NotFound, ServiceError
+from . import PREFIX
+
+log = logging.getLogger(__name__)
+
+CODES = {
+    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+    405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
+    415: "unsupported_media_type", 422: "validation_error", 429: "rate_limited",
+    500: "internal_error", 503: "unavailable",
+}
+SERVICE_STATUS = {InvalidInput: 422, NotFound: 404, Conflict: 409}
+
+
+def is_api_request():
+    return request.path == PREFIX or request.path.startswith(PREFIX + "/")
+
+
+def error_response(status, message, fields=None, code=None):
+    body = {"error": {"code": code or CODES.get(status, "error"), "message": message}}
+    if fields:
+        body["error"]["fields"] = fields
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+def flatten(messages, prefix=""):
+    """marshmallow's nested error dict as {"a.b.c": ["message", ...]}."""
+    flat = {}
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            if key == "_schema":
+                path = prefix or "body"
+            flat.update(flatten(value, path))
+    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        flat[prefix or "body"] = messages
+    elif isinstance(messages, list):
+        for index, value in enumerate(messages):
+            flat.update(flatten(value, f"{prefix}.{index}"))
+    else:
+        flat[prefix or "body"] = [str(messages)]
+    return flat
+
+
+def handle_http_exception(exc):
+    if not is_api_request():
+        return exc
+    messages = (getattr(exc, "data", None) or {}).get("messages")
+    if messages:  # raised by webargs for a body or query that fails its schema
+        fields = {}
+        for location_errors in messages.values():
+            fields.update(flatten(location_errors))
+        return error_response(exc.code, "The request is not valid.", fields)
+    response = error_response(exc.code, exc.description)
+    if exc.code == 401:
+        response.headers["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+def handle_service_error(exc):
+    db.session.rollback()
+    status = SERVICE_STATUS.get(type(exc), 400)
+    if not is_api_request():
+        return exc.message, status
+    return error_response(status, exc.message, exc.fields, exc.code)
+
+
+def handle_unexpected(exc):
+    db.session.rollback()
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    if not is_api_request():
+        return InternalServerError()
+    return error_response(500, "Something went wrong on our side; it has been logged.")
+
+
+def register(app):
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(ServiceError, handle_service_error)
+    app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,116 @@
+"""flask commands: seed-demo, users, regions, locations, checklists."""
+import sys
+from datetime import datetime, timezone
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from .services import accounts, checklists, demo, org
+from .services.errors import InvalidInput
+
+
+def _fail(exc):
+    click.secho(f"error: {exc.message}", fg="red", err=True)
+    for field, messages in exc.fields.items():
+        for message in messages if isinstance(messages, list) else [messages]:
+            click.echo(f"  {field}: {message}", err=True)
+    sys.exit(1)
+
+
+@click.command("seed-demo")
+@click.option("--audits", "audit_count", default=240, show_default=True,
+              help="How many audits of history to make.")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Last day of the history (default: today, UTC).")
+@click.option("--seed", default=7, show_default=True, help="Random seed; the same seed gives the same data.")
+def seed_demo(audit_count, until, seed):
+    """Create a demo organisation with users and a history of audits."""
+    demo.seed_organisation()
+    day = until.date() if until else datetime.now(timezone.utc).date()
+    made = demo.seed_audits(audit_count, day, seed)
+    click.echo(f"Demo organisation ready; {made} new audits up to {day.isoformat()}.")
+    click.echo(f"Demo logins (password for all: {demo.DEMO_PASSWORD}):")
+    for email, role, _ in demo.demo_logins():
+        click.echo(f"  {role:9} {email}")
+
+
+users = AppGroup("users", help="Manage user accounts.")
+
+
+@users.command("create")
+@click.argument("email")
+@click.option("--role", required=True, type=click.Choice(["admin", "regional", "manager"]))
+@click.option("--region", "regions", multiple=True, help="Region code (regional managers).")
+@click.option("--location", "locations", multiple=True, help="Location code (location managers).")
+@click.option("--name", default="")
+@click.option("--password-stdin", is_flag=True, required=True,
+              help="Read the password from standard input (never from the command line).")
+def create_user(email, role, regions, locations, name, password_stdin):
+    """Create a user; the password is read from standard input."""
+    password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        user = accounts.create_user(email, role, password, regions, locations, name)
+    except InvalidInput as exc:
+        _fail(exc)
+    click.echo(f"Created {user.role} {user.email}.")
+
+
+regions = AppGroup("regions", help="Manage regions.")
+
+
+@regions.command("create")
+@click.argument("code")
+@click.argument("name")
+def create_region(code, name):
+    """Create a region."""
+    try:
+        region = org.create_region(code, name)
+    except InvalidInput as exc:
+        _fail(exc)
+    click.echo(f"Created region {region.code} ({region.name}).")
+
+
+locations = AppGroup("locations", help="Manage locations.")
+
+
+@locations.command("import")
+@click.argument("csv_file", type=click.File("r", encoding="utf-8-sig"))
+def import_locations(csv_file):
+    """Create or update locations (by code) from a CSV file.
+
+    Columns: code, name, region, address, phone, timezone. Nothing is imported
+    if any row is bad; every bad row is reported with its line number.
+    """
+    try:
+        created, updated = org.import_locations(csv_file.read())
+    except InvalidInput as exc:
+        _fail(exc)
+    click.echo(f"Imported locations: {created} created, {updated} updated.")
+
+
+checklist_group = AppGroup("checklists", help="Checklist files.")
+
+
+@checklist_group.command("check")
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+def check_checklists(files):
+    """Validate checklist files (default: every file in the checklists folder)."""
+    paths = files or checklists.checklist_files(current_app.config["CHECKLISTS_DIR"])
+    bad = 0
+    for path in paths:
+        definition, errors = checklists.check_file(path)
+        if errors:
+            bad += 1
+            for where, message in errors:
+                click.secho(f"{path}: {where}: {message}", fg="red", err=True)
+        else:
+            click.echo(f"{path}: ok (version {checklists.content_version(definition)})")
+    if bad:
+        click.secho(f"{bad} of {len(paths)} checklist files have errors.", fg="red", err=True)
+        sys.exit(1)
+
+
+def register(app):
+    for command in (seed_demo, users, regions, locations, checklist_group):
+        app.cli.add_command(command)

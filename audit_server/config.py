@@ -1,0 +1,33 @@
+"""Settings, read from the environment.
+
+Every setting has a safe default for a developer's machine; production sets
+DATABASE_URL, SECRET_KEY and PHOTO_STORE in the environment.
+"""
+import os
+
+
+def _int(name, default):
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    # None means "a SQLite file in the instance folder" (resolved in create_app).
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or None
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    CHECKLISTS_DIR = os.environ.get("CHECKLISTS_DIR") or None
+    # werkzeug's password hashing method; tests use a cheaper one.
+    PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt")
+    # API bearer tokens live this long.
+    API_TOKEN_HOURS = _int("API_TOKEN_HOURS", 12)
+    # JSON request bodies larger than this are refused with 413.
+    MAX_JSON_BYTES = _int("MAX_JSON_BYTES", 1024 * 1024)
+    PER_PAGE_DEFAULT = 50
+    PER_PAGE_MAX = 200
+    # OpenAPI (flask-smorest)
+    API_TITLE = "Momento API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"

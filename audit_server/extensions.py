@@ -1,0 +1,27 @@
+"""Extension objects, created unbound and initialised in create_app."""
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_smorest import Api
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy.orm import DeclarativeBase
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class ErrorFormatApi(Api):
+    """flask-smorest Api whose errors are rendered by api/errors.py instead.
+
+    The default handler would turn every HTTP error of the whole app (HTML pages
+    included) into smorest's own JSON shape; ours follows DESIGN.md.
+    """
+
+    def _register_error_handlers(self):
+        pass
+
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+login = LoginManager()
+rest_api = ErrorFormatApi()

@@ -1,0 +1,58 @@
+from datetime import timezone
+
+from marshmallow import Schema, fields, validate
+
+from .common import PageArgs
+
+
+class AuditSubmissionSchema(Schema):
+    id = fields.UUID(required=True)
+    location_id = fields.Integer(required=True, strict=True)
+    checklist_id = fields.String(required=True, validate=validate.Length(max=64))
+    checklist_version = fields.String(load_default=None, validate=validate.Length(max=16))
+    started_at = fields.AwareDateTime(required=True)
+    submitted_at = fields.AwareDateTime(required=True)
+    # {item_id: {"value": ..., "comment": "..."}}, checked against the checklist by the service.
+    answers = fields.Dict(keys=fields.String(), values=fields.Raw(), required=True)
+    notes = fields.String(load_default="", validate=validate.Length(max=5000))
+
+
+class AuditQuerySchema(PageArgs):
+    location_id = fields.Integer()
+    checklist_id = fields.String()
+    since = fields.AwareDateTime(default_timezone=timezone.utc)
+    until = fields.AwareDateTime(default_timezone=timezone.utc)
+
+
+class SectionScoreSchema(Schema):
+    id = fields.String()
+    points = fields.Float()
+    max_points = fields.Float()
+    percent = fields.Float(allow_none=True)
+
+
+class ScoreSchema(Schema):
+    percent = fields.Float(attribute="score_percent", allow_none=True)
+    points = fields.Float()
+    max_points = fields.Float()
+    critical_failed = fields.Boolean()
+    failed_items = fields.List(fields.String())
+    sections = fields.List(fields.Nested(SectionScoreSchema))
+
+
+class AuditSchema(Schema):
+    id = fields.UUID()
+    location_id = fields.Integer()
+    checklist_id = fields.String()
+    checklist_version = fields.Function(lambda a: a.checklist_version.version)
+    auditor_id = fields.Integer()
+    started_at = fields.AwareDateTime()
+    submitted_at = fields.AwareDateTime()
+    received_at = fields.AwareDateTime()
+    notes = fields.String()
+    answers = fields.Function(lambda a: {
+        x.item_id: {"value": x.value, "comment": x.comment, "applies": x.applies,
+                    "points": x.points, "max_points": x.max_points, "failed": x.failed}
+        for x in a.answers
+    })
+    score = fields.Function(lambda a: ScoreSchema().dump(a))

@@ -1,0 +1,91 @@
+"""User accounts, passwords and API tokens."""
+import hashlib
+import re
+import secrets
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..extensions import db
+from ..models import ROLES, ApiToken, Location, Region, User
+from ..models.types import utcnow
+from .errors import InvalidInput
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MIN_PASSWORD = 10
+# Checked against when the email is unknown, so both cases take as long.
+_DUMMY_HASH = generate_password_hash("not-a-password")
+
+
+def create_user(email, role, password, region_codes=(), location_codes=(), name=""):
+    errors = {}
+    email = (email or "").strip().lower()
+    if not EMAIL.match(email):
+        errors["email"] = ["Not an email address."]
+    elif db.session.scalar(sa.select(User.id).filter_by(email=email)):
+        errors["email"] = ["A user with this email exists."]
+    if role not in ROLES:
+        errors["role"] = ["Must be one of: " + ", ".join(ROLES) + "."]
+    if len(password or "") < MIN_PASSWORD:
+        errors["password"] = [f"Must be at least {MIN_PASSWORD} characters."]
+    regions = db.session.scalars(sa.select(Region).where(Region.code.in_(region_codes))).all()
+    locations = db.session.scalars(sa.select(Location).where(Location.code.in_(location_codes))).all()
+    unknown = set(region_codes) - {r.code for r in regions}
+    if unknown:
+        errors["regions"] = ["Unknown region: " + ", ".join(sorted(unknown)) + "."]
+    unknown = set(location_codes) - {loc.code for loc in locations}
+    if unknown:
+        errors["locations"] = ["Unknown location: " + ", ".join(sorted(unknown)) + "."]
+    if role == "regional" and not region_codes:
+        errors.setdefault("regions", []).append("A regional manager needs at least one region.")
+    if role == "manager" and not location_codes:
+        errors.setdefault("locations", []).append("A location manager needs at least one location.")
+    if role != "regional" and region_codes:
+        errors.setdefault("regions", []).append("Only regional managers have regions.")
+    if role != "manager" and location_codes:
+        errors.setdefault("locations", []).append("Only location managers have locations.")
+    if errors:
+        raise InvalidInput("The user cannot be created.", errors)
+    user = User(email=email, role=role, name=name, password_hash=_hash_password(password),
+                regions=list(regions), locations=list(locations))
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def _hash_password(password):
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+def authenticate(email, password):
+    """The active user with this email and password, or None."""
+    user = db.session.scalar(sa.select(User).filter_by(email=(email or "").strip().lower()))
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password or "")
+        return None
+    if not check_password_hash(user.password_hash, password or "") or not user.active:
+        return None
+    return user
+
+
+def _token_hash(token):
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(user, hours):
+    """A new bearer token for a user; only its hash is stored."""
+    token = secrets.token_urlsafe(32)
+    row = ApiToken(user_id=user.id, token_hash=_token_hash(token),
+                   expires_at=utcnow() + timedelta(hours=hours))
+    db.session.add(row)
+    db.session.commit()
+    return token, row.expires_at
+
+
+def user_for_token(token):
+    row = db.session.scalar(sa.select(ApiToken).filter_by(token_hash=_token_hash(token)))
+    if row is None or row.expires_at <= utcnow() or not row.user.active:
+        return None
+    return row.user

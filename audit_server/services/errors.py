@@ -1,0 +1,28 @@
+"""Errors the services raise; the API and the web pages translate them."""
+
+
+class ServiceError(Exception):
+    code = "error"
+
+    def __init__(self, message, fields=None):
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or {}
+
+
+class InvalidInput(ServiceError):
+    """The request is well formed but its content is not acceptable."""
+
+    code = "validation_error"
+
+
+class NotFound(ServiceError):
+    """The object does not exist, or the user may not see it (never tell which)."""
+
+    code = "not_found"
+
+
+class Conflict(ServiceError):
+    """The request contradicts what is stored (same id, other content; stale version)."""
+
+    code = "conflict"

@@ -1,0 +1,156 @@
+"""The scoring engine: a pure function of (checklist definition, answers).
+
+Answers are `{item_id: value}` where value is True/False, a number, a string,
+"na", or absent. Input is assumed valid (see checklists.validate_answers).
+Arithmetic is exact (fractions) so the same audit always gets the same score.
+"""
+from dataclasses import dataclass, field
+from fractions import Fraction
+from math import floor
+
+NA = "na"
+HALF = Fraction(1, 2)
+
+
+def iter_items(definition):
+    """Every (section, item) of a checklist definition, in order."""
+    for section in definition["sections"]:
+        for item in section["items"]:
+            yield section, item
+
+
+def is_scored(item):
+    if item["type"] in ("yes_no", "rating", "choice"):
+        return item.get("weight", 1) > 0
+    if item["type"] in ("count", "seconds"):
+        return "bands" in item and item.get("weight", 1) > 0
+    return False
+
+
+def weight(item):
+    return Fraction(str(item.get("weight", 1))) if is_scored(item) else Fraction(0)
+
+
+def is_bad_yes_no(item, value):
+    return value is (item.get("bad_answer", "no") == "yes")
+
+
+def item_fraction(item, value):
+    """The share (0..1) of an item's weight that an answer earns."""
+    kind = item["type"]
+    if kind == "yes_no":
+        return Fraction(0) if is_bad_yes_no(item, value) else Fraction(1)
+    if kind == "rating":
+        return Fraction(int(value) - 1, 4)
+    if kind in ("count", "seconds"):
+        number = Fraction(str(value))
+        for band in item["bands"]:
+            if "max" not in band or number <= Fraction(str(band["max"])):
+                return Fraction(str(band["fraction"]))
+        return Fraction(0)
+    if kind == "choice":
+        best = max(Fraction(str(o["points"])) for o in item["options"])
+        points = next(Fraction(str(o["points"])) for o in item["options"] if o["value"] == value)
+        return points / best if best else Fraction(0)
+    raise ValueError(f"item type {kind} is not scored")
+
+
+def applies(item, answers, applicable):
+    """Whether an item is asked, given the answers and which earlier items apply."""
+    condition = item.get("applies_if")
+    if not condition:
+        return True
+    other = condition["item"]
+    value = answers.get(other)
+    return applicable.get(other, False) and value is not None and value != NA and (
+        value == condition["equals"] and type(value) is type(condition["equals"])
+        or _same_number(value, condition["equals"])
+    )
+
+
+def _same_number(a, b):
+    numeric = (int, float)
+    return (
+        isinstance(a, numeric) and isinstance(b, numeric)
+        and not isinstance(a, bool) and not isinstance(b, bool) and a == b
+    )
+
+
+def percent_of(points, maximum):
+    """100 x points / maximum rounded half up to one decimal; None if nothing counted."""
+    if not maximum:
+        return None
+    return floor(Fraction(1000) * points / maximum + HALF) / 10
+
+
+@dataclass
+class ItemResult:
+    item_id: str
+    section_id: str
+    applies: bool
+    value: object
+    points: Fraction | None = None
+    max_points: Fraction | None = None
+    failed: bool = False
+    critical: bool = False
+
+    @property
+    def counted(self):
+        return self.max_points is not None
+
+
+@dataclass
+class SectionScore:
+    id: str
+    points: Fraction = Fraction(0)
+    max_points: Fraction = Fraction(0)
+
+    @property
+    def percent(self):
+        return percent_of(self.points, self.max_points)
+
+
+@dataclass
+class Score:
+    points: Fraction
+    max_points: Fraction
+    critical_failed: bool
+    failed_items: list
+    sections: list
+    items: list = field(repr=False)
+
+    @property
+    def percent(self):
+        return percent_of(self.points, self.max_points)
+
+
+def score_answers(definition, answers):
+    """Score one audit. N/A, unanswered optional and non-applying items count for nothing."""
+    applicable = {}
+    items, sections = [], []
+    for section in definition["sections"]:
+        subtotal = SectionScore(section["id"])
+        sections.append(subtotal)
+        for item in section["items"]:
+            value = answers.get(item["id"])
+            applicable[item["id"]] = applies(item, answers, applicable)
+            result = ItemResult(item["id"], section["id"], applicable[item["id"]], value,
+                                critical=bool(item.get("critical")))
+            items.append(result)
+            if not (result.applies and is_scored(item)) or value is None or value == NA:
+                continue
+            fraction = item_fraction(item, value)
+            result.max_points = weight(item)
+            result.points = result.max_points * fraction
+            result.failed = fraction < HALF
+            subtotal.points += result.points
+            subtotal.max_points += result.max_points
+    failed = [r for r in items if r.failed]
+    return Score(
+        points=sum((s.points for s in sections), Fraction(0)),
+        max_points=sum((s.max_points for s in sections), Fraction(0)),
+        critical_failed=any(r.critical for r in failed),
+        failed_items=[r.item_id for r in failed],
+        sections=sections,
+        items=items,
+    )
