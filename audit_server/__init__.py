@@ -93,6 +93,7 @@ def _load_checklists(app):
 
     loaded = checklists.load_directory(app.config["CHECKLISTS_DIR"])
     app.extensions["momento.checklists"] = loaded
+    app.extensions["momento.stored_versions"] = set()
     with app.app_context():
         if sa.inspect(db.engine).has_table("checklist_versions"):
             checklists.store_versions(loaded)

@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from .services import accounts, checklists, demo, org
 from .services.errors import InvalidInput
@@ -19,6 +19,7 @@ def _fail(exc):
 
 
 @click.command("seed-demo")
+@with_appcontext
 @click.option("--audits", "audit_count", default=240, show_default=True,
               help="How many audits of history to make.")
 @click.option("--until", type=click.DateTime(["%Y-%m-%d"]), default=None,

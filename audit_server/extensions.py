@@ -21,7 +21,9 @@ class ErrorFormatApi(Api):
         pass
 
 
-db = SQLAlchemy(model_class=Base)
+# Objects stay usable after commit: a request serialises what it just stored
+# without reloading it.
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 login = LoginManager()
 rest_api = ErrorFormatApi()

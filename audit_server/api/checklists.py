@@ -18,5 +18,5 @@ def list_checklists():
 def get_checklist(args, checklist_id):
     """A checklist's full definition: the current version, or the one asked for."""
     if "version" in args:
-        return checklists.find_version(checklist_id, args["version"])[0]
+        return checklists.find_version(checklist_id, args["version"])
     return checklists.current_checklist(checklist_id)

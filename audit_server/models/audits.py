@@ -19,9 +19,9 @@ class Audit(db.Model):
 
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)
     location_id: Mapped[int] = mapped_column(sa.ForeignKey("locations.id"))
-    checklist_version_id: Mapped[int] = mapped_column(sa.ForeignKey("checklist_versions.id"))
-    # Denormalised from the version so that reports filter without a join.
+    # The exact checklist version the audit was filled against (its natural key).
     checklist_id: Mapped[str] = mapped_column(sa.String(64))
+    checklist_version: Mapped[str] = mapped_column(sa.String(16))
     auditor_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -37,13 +37,15 @@ class Audit(db.Model):
     sections: Mapped[list] = mapped_column(JSONDocument)
 
     location: Mapped[Location] = relationship()
-    checklist_version: Mapped[ChecklistVersion] = relationship()
+    checklist: Mapped[ChecklistVersion] = relationship(viewonly=True)
     auditor: Mapped[User] = relationship()
     answers: Mapped[list["Answer"]] = relationship(
         back_populates="audit", cascade="all, delete-orphan", order_by="Answer.position"
     )
 
     __table_args__ = (
+        sa.ForeignKeyConstraint(["checklist_id", "checklist_version"],
+                                ["checklist_versions.checklist_id", "checklist_versions.version"]),
         sa.Index("ix_audits_location_submitted", "location_id", "submitted_at"),
         sa.Index("ix_audits_checklist_submitted", "checklist_id", "submitted_at"),
         sa.Index("ix_audits_submitted", "submitted_at"),

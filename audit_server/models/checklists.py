@@ -13,11 +13,8 @@ class ChecklistVersion(db.Model):
 
     __tablename__ = "checklist_versions"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    checklist_id: Mapped[str] = mapped_column(sa.String(64))
-    version: Mapped[str] = mapped_column(sa.String(16))
+    checklist_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    version: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
     kind: Mapped[str] = mapped_column(sa.String(16))
     definition: Mapped[dict] = mapped_column(JSONDocument)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    __table_args__ = (sa.UniqueConstraint("checklist_id", "version"),)

@@ -40,11 +40,14 @@ class ScoreSchema(Schema):
     sections = fields.List(fields.Nested(SectionScoreSchema))
 
 
+_score_schema = ScoreSchema()
+
+
 class AuditSchema(Schema):
     id = fields.UUID()
     location_id = fields.Integer()
     checklist_id = fields.String()
-    checklist_version = fields.Function(lambda a: a.checklist_version.version)
+    checklist_version = fields.String()
     auditor_id = fields.Integer()
     started_at = fields.AwareDateTime()
     submitted_at = fields.AwareDateTime()
@@ -55,4 +58,4 @@ class AuditSchema(Schema):
                     "points": x.points, "max_points": x.max_points, "failed": x.failed}
         for x in a.answers
     })
-    score = fields.Function(lambda a: ScoreSchema().dump(a))
+    score = fields.Function(lambda a: _score_schema.dump(a))

@@ -85,7 +85,8 @@ def issue_token(user, hours):
 
 
 def user_for_token(token):
-    row = db.session.scalar(sa.select(ApiToken).filter_by(token_hash=_token_hash(token)))
-    if row is None or row.expires_at <= utcnow() or not row.user.active:
-        return None
-    return row.user
+    """The active user a valid, unexpired bearer token belongs to, or None."""
+    return db.session.scalar(
+        sa.select(User).join(ApiToken, ApiToken.user_id == User.id).where(
+            ApiToken.token_hash == _token_hash(token), ApiToken.expires_at > utcnow(),
+            User.active.is_(True)))

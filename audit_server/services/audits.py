@@ -4,6 +4,7 @@ import json
 from datetime import timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
@@ -34,7 +35,7 @@ def _content_hash(data, version):
 
 def _replay(existing, data):
     """The stored audit if `data` is the same submission again; Conflict otherwise."""
-    version = data.get("checklist_version") or existing.checklist_version.version
+    version = data.get("checklist_version") or existing.checklist_version
     if existing.content_hash != _content_hash(data, version):
         raise Conflict("An audit with this id was already submitted with different content.",
                        {"id": ["Already used for another audit."]})
@@ -45,19 +46,14 @@ def submit_audit(user, data):
     """Store and score one audit. Returns (audit, created).
 
     Idempotent on the client's UUID: the same submission again returns the stored
-    audit; the same id with other content is a Conflict. The primary key makes
-    this hold under concurrent replays too.
+    audit; the same id with other content is a Conflict. The insert skips a
+    duplicate primary key in the database (ON CONFLICT DO NOTHING), so this holds
+    under concurrent replays too, without a look-up before every insert.
     """
-    existing = db.session.get(Audit, data["id"])
-    if existing is not None:
-        if not access.can_see_location(user, existing.location_id):
-            raise Conflict("This audit id is already used.", {"id": ["Already used."]})
-        return _replay(existing, data), False
-
     if not access.can_see_location(user, data["location_id"]):
         raise InvalidInput("Unknown location.", {"location_id": ["Unknown location."]})
     try:
-        checklist, version_row = find_version(data["checklist_id"], data.get("checklist_version"))
+        checklist = find_version(data["checklist_id"], data.get("checklist_version"))
     except NotFound as exc:
         field = "checklist_version" if data.get("checklist_version") else "checklist_id"
         raise InvalidInput(exc.message, {field: [exc.message]}) from None
@@ -69,32 +65,47 @@ def submit_audit(user, data):
                            {"submitted_at": ["Must not be in the future."]})
     validate_answers(checklist, data["answers"])
 
-    audit = new_audit(user, data, checklist, version_row)
-    db.session.add(audit)
-    try:
-        db.session.commit()
-    except sa.exc.IntegrityError:
-        # A concurrent replay of the same id won the race.
+    audit = new_audit(user, data, checklist)
+    if not insert_audit(audit):
         db.session.rollback()
-        existing = db.session.get(Audit, data["id"])
-        if existing is None:
-            raise
-        return _replay(existing, data), False
+        return _replay(db.session.get(Audit, data["id"]), data), False
+    db.session.commit()
     return audit, True
 
 
-def new_audit(user, data, checklist, version_row):
-    """A scored Audit with its Answer rows for valid submission data (not yet added)."""
+def insert_audit(audit):
+    """INSERT an audit and its answers unless its id is taken; True if it was inserted.
+
+    Plain (cached, batched) INSERTs rather than the ORM's unit of work: submitting
+    is the hot path. `audit` stays a transient object, good for serialising the result.
+    """
+    columns = [c.key for c in Audit.__table__.columns]
+    row = {key: getattr(audit, key) for key in columns}
+    dialect = db.session.get_bind().dialect.name
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Audit.__table__)
+    inserted = db.session.execute(
+        insert.on_conflict_do_nothing(index_elements=["id"]).returning(Audit.__table__.c.id), row
+    ).scalar() is not None
+    if inserted and audit.answers:
+        answer_columns = [c.key for c in Answer.__table__.columns]
+        db.session.execute(sa.insert(Answer.__table__).returning(Answer.__table__.c.item_id),
+                           [{key: getattr(a, key) for key in answer_columns} for a in audit.answers])
+    return inserted
+
+
+def new_audit(user, data, checklist):
+    """A scored Audit with its Answer rows for valid submission data (transient)."""
     values = {k: a.get("value") for k, a in data["answers"].items()}
     score = score_answers(checklist.definition, values)
     audit = Audit(
         id=data["id"],
         location_id=data["location_id"],
-        checklist_version_id=version_row.id,
         checklist_id=checklist.id,
+        checklist_version=checklist.version,
         auditor_id=user.id,
         started_at=data["started_at"],
         submitted_at=data["submitted_at"],
+        received_at=utcnow(),
         notes=data.get("notes") or "",
         content_hash=_content_hash(data, checklist.version),
         score_percent=score.percent,
@@ -111,7 +122,7 @@ def new_audit(user, data, checklist, version_row):
             continue
         result = results[item["id"]]
         audit.answers.append(Answer(
-            item_id=item["id"], position=position, value=answer.get("value"),
+            audit_id=audit.id, item_id=item["id"], position=position, value=answer.get("value"),
             comment=answer.get("comment") or "", applies=result.applies,
             points=None if result.points is None else float(result.points),
             max_points=None if result.max_points is None else float(result.max_points),
@@ -122,9 +133,7 @@ def new_audit(user, data, checklist, version_row):
 
 def _audit_query(user):
     stmt = sa.select(Audit).options(
-        selectinload(Audit.answers), selectinload(Audit.checklist_version),
-        selectinload(Audit.location),
-    )
+        selectinload(Audit.answers))
     return access.in_scope(stmt, user, Audit.location_id)
 
 

@@ -139,40 +139,42 @@ def current_checklist(checklist_id):
 def store_versions(checklists):
     """Make sure every loaded checklist version has its row (safe to run concurrently)."""
     for checklist in checklists.values():
-        version_row(checklist)
+        ensure_stored(checklist)
 
 
-def version_row(checklist):
-    """The ChecklistVersion row of a loaded checklist, inserted if it is new."""
-    row = db.session.scalar(sa.select(ChecklistVersion).filter_by(
-        checklist_id=checklist.id, version=checklist.version))
-    if row is not None:
-        return row
-    try:
-        with db.session.begin_nested():
-            row = ChecklistVersion(checklist_id=checklist.id, version=checklist.version,
-                                   kind=checklist.kind, definition=checklist.definition)
-            db.session.add(row)
-    except sa.exc.IntegrityError:
-        # Another worker stored the same version at the same moment.
-        row = db.session.scalar(sa.select(ChecklistVersion).filter_by(
-            checklist_id=checklist.id, version=checklist.version))
-    db.session.commit()
-    return row
+def ensure_stored(checklist):
+    """Insert the row of a loaded checklist version if it is new.
+
+    Version rows are immutable and never deleted, so a version once seen stored
+    is not looked up again by this process.
+    """
+    stored = current_app.extensions["momento.stored_versions"]
+    key = (checklist.id, checklist.version)
+    if key in stored:
+        return
+    if db.session.get(ChecklistVersion, key) is None:
+        try:
+            with db.session.begin_nested():
+                db.session.add(ChecklistVersion(checklist_id=checklist.id, version=checklist.version,
+                                                kind=checklist.kind, definition=checklist.definition))
+        except sa.exc.IntegrityError:
+            pass  # another worker stored the same version at the same moment
+        db.session.commit()
+    stored.add(key)
 
 
 def find_version(checklist_id, version=None):
-    """A checklist at a given version (default: the current one) with its stored row."""
+    """A checklist at a given version (default: the current one), stored."""
     current = current_checklists().get(checklist_id)
     if version is None or (current and current.version == version):
         if current is None:
             raise NotFound(f"No checklist {checklist_id!r}.")
-        return current, version_row(current)
-    row = db.session.scalar(sa.select(ChecklistVersion).filter_by(
-        checklist_id=checklist_id, version=version))
+        ensure_stored(current)
+        return current
+    row = db.session.get(ChecklistVersion, (checklist_id, version))
     if row is None:
         raise NotFound(f"No version {version!r} of checklist {checklist_id!r}.")
-    return Checklist(row.checklist_id, row.version, row.kind, row.definition), row
+    return Checklist(row.checklist_id, row.version, row.kind, row.definition)
 
 
 def _is_number(value):

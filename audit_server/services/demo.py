@@ -6,10 +6,10 @@ from datetime import datetime, time, timedelta, timezone
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import Audit, Location, Region, User
+from ..models import Location, Region, User
 from .accounts import create_user
-from .audits import new_audit
-from .checklists import current_checklist, version_row
+from .audits import insert_audit, new_audit
+from .checklists import current_checklist, store_versions
 from .scoring import NA, applies, iter_items
 
 DEMO_PASSWORD = "momento-demo"
@@ -93,7 +93,7 @@ def seed_audits(count, until, seed=7):
                              if loc in u.locations) for loc in locations}
     quality = {code: q for code, *_, q in LOCATIONS}
     checklists = [current_checklist("five_second_walk_in"), current_checklist("call_your_own_number")]
-    rows = {c.id: version_row(c) for c in checklists}
+    store_versions({c.id: c for c in checklists})
     end = datetime.combine(until, time(20), tzinfo=timezone.utc)
     made = 0
     for n in range(count):
@@ -112,9 +112,7 @@ def seed_audits(count, until, seed=7):
             "started_at": started, "submitted_at": started + timedelta(seconds=rng.randint(40, 300)),
             "answers": answers, "notes": "",
         }
-        if db.session.get(Audit, data["id"]) is None:
-            db.session.add(new_audit(managers[location.id], data, checklist, rows[checklist.id]))
-            made += 1
+        made += insert_audit(new_audit(managers[location.id], data, checklist))
         if n % 500 == 499:
             db.session.commit()
     db.session.commit()

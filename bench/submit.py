@@ -1,0 +1,201 @@
+"""Audits accepted per second through the real HTTP stack, against a baseline.
+
+Both servers run under gunicorn with 2 sync workers on the same database
+(PostgreSQL if TEST_PG_SERVER is reachable, else SQLite; --db chooses):
+  - Momento: POST /api/v1/audits with a 16-answer phone audit (bearer token, validation,
+    scoring, 1 audit + 16 answer rows);
+  - baseline: bare Flask inserting one row per request.
+The same load (CLIENTS processes posting new UUIDs) hits each in alternating rounds.
+Target: Momento reaches at least 50% of the baseline.
+
+    .venv/bin/python bench/submit.py [--db sqlite|postgresql] [--seconds 10] [--rounds 5] [--clients 4]
+"""
+import argparse
+import http.client
+import json
+import multiprocessing
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+PG_SERVER = os.environ.get("TEST_PG_SERVER", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def phone_audit(location_id):
+    started = datetime.now(timezone.utc) - timedelta(minutes=5)
+    return {
+        "id": str(uuid.uuid4()), "location_id": location_id, "checklist_id": "call_your_own_number",
+        "started_at": started.isoformat(), "submitted_at": (started + timedelta(minutes=3)).isoformat(),
+        "answers": {
+            "answered": {"value": True}, "rings_to_answer": {"value": 4}, "menu_easy": {"value": "na"},
+            "greeting_business_name": {"value": True}, "greeting_own_name": {"value": False},
+            "courtesy": {"value": 4}, "reached_person": {"value": True}, "transfers": {"value": 1},
+            "warm_transfer": {"value": True}, "hold_seconds": {"value": 42.5},
+            "not_my_department": {"value": False}, "owned": {"value": True},
+            "follow_up_promised": {"value": True}, "useful": {"value": 4},
+            "first_impression": {"value": "Polite, a bit slow", "comment": "bench"},
+            "call_seconds": {"value": 184},
+        },
+        "notes": "",
+    }
+
+
+def client_loop(port, path, headers, location_id, seconds, results):
+    done = errors = 0
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        body = json.dumps(phone_audit(location_id))
+        conn.request("POST", path, body=body, headers={"Content-Type": "application/json", **headers})
+        response = conn.getresponse()
+        response.read()
+        conn.close()
+        if response.status == 201:
+            done += 1
+        else:
+            errors += 1
+    results.put((done, errors))
+
+
+def measure(port, path, headers, location_id, seconds, clients):
+    results = multiprocessing.Queue()
+    procs = [multiprocessing.Process(target=client_loop,
+                                     args=(port, path, headers, location_id, seconds, results))
+             for _ in range(clients)]
+    start = time.monotonic()
+    for p in procs:
+        p.start()
+    totals = [results.get() for _ in procs]
+    for p in procs:
+        p.join()
+    elapsed = time.monotonic() - start
+    done = sum(t[0] for t in totals)
+    errors = sum(t[1] for t in totals)
+    return done / elapsed, errors
+
+
+def serve(app_spec, env, port):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+         app_spec], cwd=ROOT, env=env)
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return proc
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit(f"gunicorn for {app_spec} did not start")
+
+
+def make_database(kind, workdir):
+    if kind == "sqlite":
+        return f"sqlite:///{workdir}/bench.db", lambda: None
+    import psycopg
+    import sqlalchemy as sa
+    name = f"momento_bench_{os.getpid()}"
+    with psycopg.connect(PG_SERVER, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+    def drop():
+        with psycopg.connect(PG_SERVER, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    url = sa.make_url(PG_SERVER).set(drivername="postgresql+psycopg", database=name)
+    return url.render_as_string(hide_password=False), drop
+
+
+def prepare(database_url):
+    """Migrate, make one location and manager, and return (token, location id)."""
+    import sqlalchemy as sa
+    from flask_migrate import upgrade
+
+    from audit_server import create_app
+    from audit_server.extensions import db
+    from audit_server.services import accounts, org
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url})
+    with app.app_context():
+        upgrade()
+        org.create_region("R", "Region")
+        org.import_locations("code,name,region,address,phone,timezone\nL1,One,R,,,Europe/Madrid\n")
+        user = accounts.create_user("bench@example.com", "manager", "bench-password", [], ["L1"])
+        token, _ = accounts.issue_token(user, 2)
+        location_id = db.session.scalar(sa.text("SELECT id FROM locations"))
+        sa.Table("bench_rows", sa.MetaData(), sa.Column("id", sa.Uuid, primary_key=True),
+                 sa.Column("body", sa.Text)).create(db.engine)
+        db.engine.dispose()
+    return token, location_id
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=["sqlite", "postgresql"], default=None)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    kind = args.db
+    if kind is None:
+        try:
+            import psycopg
+            psycopg.connect(PG_SERVER, connect_timeout=3).close()
+            kind = "postgresql"
+        except Exception:
+            kind = "sqlite"
+    with tempfile.TemporaryDirectory() as workdir:
+        database_url, drop = make_database(kind, workdir)
+        try:
+            token, location_id = prepare(database_url)
+            env = {**os.environ, "DATABASE_URL": database_url, "PYTHONPATH": str(ROOT)}
+            targets = {
+                "baseline": ("bench.baseline_app:app", "/rows", {}),
+                "momento": ("wsgi:app", "/api/v1/audits", {"Authorization": f"Bearer {token}"}),
+            }
+            servers, ports = [], {}
+            try:
+                for name, (spec, _, _) in targets.items():
+                    ports[name] = free_port()
+                    servers.append(serve(spec, env, ports[name]))
+                # Alternate short rounds, so that a change in the machine's load
+                # hits both sides alike; keep each round's ratio.
+                rounds = {name: [] for name in targets}
+                for round_ in range(args.rounds + 1):
+                    for name, (_, path, headers) in targets.items():
+                        rate = measure(ports[name], path, headers, location_id,
+                                       args.seconds / args.rounds, args.clients)
+                        if round_:  # the first round warms up
+                            rounds[name].append(rate)
+            finally:
+                for server in servers:
+                    server.terminate()
+                    server.wait()
+        finally:
+            drop()
+    base = statistics.median(r for r, _ in rounds["baseline"])
+    momento = statistics.median(r for r, _ in rounds["momento"])
+    ratios = [m / b for (m, _), (b, _) in zip(rounds["momento"], rounds["baseline"])]
+    errors = sum(e for r in rounds.values() for _, e in r)
+    print(f"database: {kind}; gunicorn 2 sync workers each; {args.clients} client processes; "
+          f"{args.rounds} alternating rounds of {args.seconds / args.rounds:g} s")
+    print(f"baseline (bare Flask, 1 row/request): {base:8.1f} requests/s (median)")
+    print(f"momento  (16-answer audit submit):    {momento:8.1f} audits/s   (median)")
+    print(f"ratio per round: {', '.join(f'{r:.0%}' for r in ratios)}; errors: {errors}")
+    print(f"ratio: {statistics.median(ratios):.0%} of baseline (median; target >= 50%)")
+
+if __name__ == "__main__":
+    main()
