@@ -76,20 +76,20 @@ def submit_audit(user, data):
 def insert_audit(audit):
     """INSERT an audit and its answers unless its id is taken; True if it was inserted.
 
-    Plain (cached, batched) INSERTs rather than the ORM's unit of work: submitting
-    is the hot path. `audit` stays a transient object, good for serialising the result.
+    Plain cached INSERTs on the session's connection rather than the ORM's unit of
+    work: submitting is the hot path. `audit` stays a transient object, good for
+    serialising the result.
     """
-    columns = [c.key for c in Audit.__table__.columns]
-    row = {key: getattr(audit, key) for key in columns}
-    dialect = db.session.get_bind().dialect.name
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Audit.__table__)
-    inserted = db.session.execute(
-        insert.on_conflict_do_nothing(index_elements=["id"]).returning(Audit.__table__.c.id), row
+    connection = db.session.connection()
+    audits, answers = Audit.__table__, Answer.__table__
+    insert = (postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert)(audits)
+    row = {c.key: getattr(audit, c.key) for c in audits.columns}
+    inserted = connection.execute(
+        insert.on_conflict_do_nothing(index_elements=["id"]).returning(audits.c.id), row
     ).scalar() is not None
     if inserted and audit.answers:
-        answer_columns = [c.key for c in Answer.__table__.columns]
-        db.session.execute(sa.insert(Answer.__table__).returning(Answer.__table__.c.item_id),
-                           [{key: getattr(a, key) for key in answer_columns} for a in audit.answers])
+        connection.execute(sa.insert(answers),
+                           [{c.key: getattr(a, c.key) for c in answers.columns} for a in audit.answers])
     return inserted
 
 

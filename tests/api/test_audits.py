@@ -346,3 +346,34 @@ def test_unknown_audit_is_404(client, organisation):
     assert client.get(f"/api/v1/audits/{uuid.uuid4()}", headers=headers).status_code == 404
     r = client.get("/api/v1/audits/not-a-uuid", headers=headers)
     assert r.status_code == 404 and r.get_json()["error"]["code"] == "not_found"
+
+
+def test_an_audit_keeps_the_checklist_version_it_was_filled_against(app, client, organisation):
+    """A changed checklist file is a new version; audits of the old one keep its scoring."""
+    from audit_server.models import ChecklistVersion
+    from audit_server.services.checklists import content_version, current_checklist
+
+    with app.app_context():
+        old = json.loads(json.dumps(current_checklist("five_second_walk_in").definition))
+        old["sections"][0]["items"][2]["weight"] = 5  # smile weighed more in the old version
+        old_version = content_version(old)
+        db.session.add(ChecklistVersion(checklist_id="five_second_walk_in", version=old_version,
+                                        kind="walk_in", definition=old))
+        db.session.commit()
+    answers = {**best_walk_in(), "smile": {"value": False}}
+    on_old = post(client, organisation, audit_body(organisation.locations["N1"], answers=answers,
+                                                   checklist_version=old_version)).get_json()
+    on_current = post(client, organisation, audit_body(organisation.locations["N1"],
+                                                       answers=answers)).get_json()
+    assert on_old["checklist_version"] == old_version
+    assert on_old["score"]["percent"] == 72.2  # 13 of 18
+    assert on_current["score"]["percent"] == 86.7  # 13 of 15
+    stored = client.get(f"/api/v1/audits/{on_old['id']}", headers=organisation.headers("manager"))
+    assert stored.get_json()["score"]["percent"] == 72.2
+    old_definition = client.get(f"/api/v1/checklists/five_second_walk_in?version={old_version}",
+                                headers=organisation.headers("manager")).get_json()
+    assert old_definition["definition"]["sections"][0]["items"][2]["weight"] == 5
+    with app.app_context():
+        db.session.execute(sa.delete(Audit))
+        db.session.execute(sa.delete(ChecklistVersion).where(ChecklistVersion.version == old_version))
+        db.session.commit()
