@@ -5,16 +5,20 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
 from ..models import Answer, Audit
 from ..models.types import utcnow
 from . import access
+from .actions import follow_up_audit
 from .checklists import find_version, validate_answers
 from .errors import Conflict, InvalidInput, NotFound
 from .scoring import iter_items, score_answers
 
 CLOCK_SKEW = timedelta(hours=24)
+# Tries at storing an audit whose actions a concurrent audit of the same place is changing.
+STORE_ATTEMPTS = 3
 
 
 def _content_hash(data, version):
@@ -46,7 +50,9 @@ def submit_audit(user, data):
 
     Idempotent on the client's UUID: the same submission again returns the stored
     audit; the same id with other content is a Conflict. The primary key makes
-    this hold under concurrent replays too.
+    this hold under concurrent replays too. The corrective actions the answers
+    call for are opened, linked or proposed for verification in the same
+    transaction, so a replay never opens them twice.
     """
     existing = db.session.get(Audit, data["id"])
     if existing is not None:
@@ -69,18 +75,24 @@ def submit_audit(user, data):
                            {"submitted_at": ["Must not be in the future."]})
     validate_answers(checklist, data["answers"])
 
-    audit = new_audit(user, data, checklist, version_row)
-    db.session.add(audit)
-    try:
-        db.session.commit()
-    except sa.exc.IntegrityError:
-        # A concurrent replay of the same id won the race.
-        db.session.rollback()
+    for _ in range(STORE_ATTEMPTS):
+        audit = new_audit(user, data, checklist, version_row)
+        db.session.add(audit)
+        try:
+            # The audit's primary key settles a concurrent replay here, before any action.
+            db.session.flush()
+            follow_up_audit(audit, checklist)
+            db.session.commit()
+            return audit, True
+        except (sa.exc.IntegrityError, StaleDataError):
+            db.session.rollback()
         existing = db.session.get(Audit, data["id"])
-        if existing is None:
-            raise
-        return _replay(existing, data), False
-    return audit, True
+        if existing is not None:
+            # A concurrent replay of the same id won the race.
+            return _replay(existing, data), False
+        # Another audit of the same location opened or changed one of these actions
+        # at the same moment: try again on top of what it stored.
+    raise Conflict("The audit could not be stored because its actions kept changing; send it again.")
 
 
 def new_audit(user, data, checklist, version_row):
@@ -123,7 +135,7 @@ def new_audit(user, data, checklist, version_row):
 def _audit_query(user):
     stmt = sa.select(Audit).options(
         selectinload(Audit.answers), selectinload(Audit.checklist_version),
-        selectinload(Audit.location),
+        selectinload(Audit.location), selectinload(Audit.actions),
     )
     return access.in_scope(stmt, user, Audit.location_id)
 
