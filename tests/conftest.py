@@ -63,14 +63,6 @@ def clean_database(request):
 
 
 @pytest.fixture
-def app_ctx(app):
-    with app.app_context():
-        store_versions(current_checklists())
-        yield
-        db.session.remove()
-
-
-@pytest.fixture
 def client(app):
     return app.test_client()
 
@@ -84,7 +76,8 @@ class Org:
     """A small organisation: regions N and S; locations N1, N2 (in N) and S1 (in S);
     an admin, a regional manager of N, a manager of N1 and a manager of S1."""
 
-    def __init__(self):
+    def __init__(self, app):
+        self.app = app
         n = org.create_region("N", "North")
         s = org.create_region("S", "South")
         org.import_locations(
@@ -109,14 +102,19 @@ class Org:
     def headers(self, role):
         """Authorization headers for one of the users."""
         if role not in self._tokens:
-            token, _ = accounts.issue_token(self.users[role], 1)
-            self._tokens[role] = token
+            with self.app.app_context():
+                user = db.session.merge(self.users[role])
+                self._tokens[role], _ = accounts.issue_token(user, 1)
         return {"Authorization": f"Bearer {self._tokens[role]}"}
 
 
 @pytest.fixture
-def organisation(app_ctx):
-    return Org()
+def organisation(app):
+    """The small organisation. Requests must not run inside a pushed app context
+    (Flask would reuse it, and with it the signed-in user), so this pushes its own."""
+    with app.app_context():
+        store_versions(current_checklists())
+        return Org(app)
 
 
 def best_walk_in():

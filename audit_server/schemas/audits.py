@@ -56,3 +56,7 @@ class AuditSchema(Schema):
         for x in a.answers
     })
     score = fields.Function(lambda a: ScoreSchema().dump(a))
+    # The corrective actions this audit opened or was linked to.
+    actions = fields.Function(lambda a: [
+        {"id": x.id, "item_id": x.item_id, "status": x.status} for x in a.actions
+    ])

@@ -114,7 +114,9 @@ def follow_up_audit(audit, checklist):
             CorrectiveAction.checklist_id == audit.checklist_id,
             CorrectiveAction.status != "verified",
             CorrectiveAction.item_id.in_(failed + passed),
-        ))}
+        # Concurrent audits of the same place take turns on these rows (PostgreSQL; SQLite
+        # writers take turns anyway).
+        ).order_by(CorrectiveAction.id).with_for_update())}
     now = utcnow()
     for item_id in failed:
         if item_id in pending:
@@ -190,7 +192,7 @@ def change_action(user, action_id, version, status=None, note=None, owner_id=Non
     except StaleDataError:
         db.session.rollback()
         _raise_stale(db.session.get(CorrectiveAction, action_id).version)
-    return action
+    return get_action(user, action_id)
 
 
 def _raise_stale(current_version):
