@@ -35,14 +35,14 @@ def metrics(args):
     return {"group_by": args["group_by"], "groups": groups}
 
 
-@blp.route("/<int:action_id>")
+@blp.route("/<int(max=2147483647):action_id>")
 @blp.response(200, ActionSchema)
 def get_action(action_id):
     """One action with its linked audits and its timeline."""
     return actions.get_action(current_user, action_id)
 
 
-@blp.route("/<int:action_id>", methods=["PATCH"])
+@blp.route("/<int(max=2147483647):action_id>", methods=["PATCH"])
 @blp.arguments(ActionChangeSchema)
 @blp.response(200, ActionSchema)
 @blp.alt_response(409, description="The action changed since this version was read.")

@@ -8,6 +8,8 @@ from ..services.actions import METRIC_GROUPS, MOVES, has_after_photo
 from .common import PageArgs
 
 TEXT_MAX = 2000
+# Ids are 32-bit integers in the database: larger numbers are refused, not looked up.
+ID_RANGE = validate.Range(min=1, max=2**31 - 1)
 
 
 class StatusList(fields.List):
@@ -30,26 +32,26 @@ class OwnerFilter(fields.Field):
     def _deserialize(self, value, attr, data, **kwargs):
         if value == "me":
             return value
-        if isinstance(value, str) and value.isdigit() and len(value) < 12:
+        if isinstance(value, str) and value.isdigit() and int(value) <= ID_RANGE.max:
             return int(value)
         raise ValidationError('Must be a user id or "me".')
 
 
 class ActionQuerySchema(PageArgs):
     status = StatusList()
-    location_id = fields.Integer()
+    location_id = fields.Integer(validate=ID_RANGE)
     audit_id = fields.UUID()
-    owner = OwnerFilter()
+    owner = OwnerFilter(metadata={"description": 'A user id, or "me".'})
     overdue = fields.Boolean()
 
 
 class ActionChangeSchema(Schema):
     """One change: a status (with a note), an owner (with a reason), or a note alone."""
 
-    version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    version = fields.Integer(required=True, strict=True, validate=ID_RANGE)
     status = fields.String(validate=validate.OneOf(STATUSES))
     note = fields.String(validate=validate.Length(max=TEXT_MAX))
-    owner_id = fields.Integer(strict=True, validate=validate.Range(min=1))
+    owner_id = fields.Integer(strict=True, validate=ID_RANGE)
     reason = fields.String(validate=validate.Length(max=TEXT_MAX))
 
     @validates_schema

@@ -135,7 +135,8 @@ def open_corrective_action(audit, item, now):
         item_id=item["id"], title=item["label"], critical=bool(item.get("critical")),
         photo_required=bool(item.get("photo_when_failed")),
         owner_id=default_owner_id(audit.location_id, audit.auditor_id), status="open",
-        opened_at=audit.submitted_at, due_at=due_at_for(audit.submitted_at, item, location.timezone),
+        opened_at=audit.submitted_at,
+        due_at=due_at_for(audit.submitted_at, item, location.timezone),
         updated_at=now,
     )
     action.audits.append(audit)
@@ -184,8 +185,8 @@ def change_action(user, action_id, version, status=None, note=None, owner_id=Non
     elif note:
         _record(action, user.id, "note", now, note=note)
     else:
-        raise InvalidInput("Nothing to change: send a status, an owner_id with a reason, or a note.",
-                           {"note": ["Send a status, an owner_id with a reason, or a note."]})
+        message = "Nothing to change: send a status, an owner_id with a reason, or a note."
+        raise InvalidInput(message, {"note": [message]})
     action.updated_at = now
     try:
         db.session.commit()
@@ -203,7 +204,8 @@ def _raise_stale(current_version):
 
 def _change_status(user, action, status, note, now):
     if status not in STATUSES:
-        raise InvalidInput("Unknown status.", {"status": ["Must be one of: " + ", ".join(STATUSES)]})
+        raise InvalidInput("Unknown status.",
+                           {"status": ["Must be one of: " + ", ".join(STATUSES) + "."]})
     check_move(action.status, status)
     if status in NOTE_REQUIRED and not note:
         message = f"A note is required to mark an action {status}: say what was done."

@@ -92,7 +92,7 @@ def submit_audit(user, data):
             return _replay(existing, data), False
         # Another audit of the same location opened or changed one of these actions
         # at the same moment: try again on top of what it stored.
-    raise Conflict("The audit could not be stored because its actions kept changing; send it again.")
+    raise Conflict("The audit could not be stored: its actions kept changing; send it again.")
 
 
 def new_audit(user, data, checklist, version_row):

@@ -34,7 +34,8 @@ def known_actions(app, client, organisation):
         ("N1", "smell_noise"): dict(status="done", closed_at=t0 + 2 * HOUR, due_at=t0 + 24 * HOUR),
         ("N1", "queue_managed"): dict(status="open", due_at=t0 + 24 * HOUR),
         ("N2", "smile"): dict(status="done", closed_at=t0 + 4 * HOUR, due_at=t0 + 24 * HOUR),
-        ("N2", "staff_available"): dict(status="done", closed_at=t0 + 7 * HOUR, due_at=t0 + 5 * HOUR),
+        ("N2", "staff_available"): dict(status="done", closed_at=t0 + 7 * HOUR,
+                                        due_at=t0 + 5 * HOUR),
         ("N2", "smell_noise"): dict(status="in_progress", due_at=later),
         ("S1", "smile"): dict(status="open", opened_at=t0 + 24 * HOUR, due_at=t0 + 48 * HOUR),
     }
@@ -103,7 +104,8 @@ def test_no_actions_no_groups(client, organisation):
     assert metrics(client, organisation, "admin") == {"group_by": "location", "groups": []}
 
 
-@pytest.mark.parametrize("query, field", [("group_by=country", "group_by"), ("since=yesterday", "since")])
+@pytest.mark.parametrize("query, field", [
+    ("group_by=country", "group_by"), ("since=yesterday", "since")])
 def test_bad_metric_queries_are_422(client, organisation, query, field):
     r = client.get(f"{METRICS}?{query}", headers=organisation.headers("admin"))
     assert r.status_code == 422

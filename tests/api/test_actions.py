@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from audit_server.extensions import db
-from audit_server.models import ActionEvent, CorrectiveAction
+from audit_server.models import ActionEvent, Audit, CorrectiveAction
 from audit_server.models.actions import action_audits
 from audit_server.services import actions as action_service
 from tests.conftest import audit_body, best_walk_in
@@ -107,6 +107,20 @@ def test_each_failed_item_opens_one_action(client, organisation):
     assert due_local.date() == (submitted + timedelta(days=7)).astimezone(due_local.tzinfo).date()
 
 
+def test_the_audit_and_its_actions_are_stored_together_or_not_at_all(app, client, organisation,
+                                                                    monkeypatch):
+    def broken(*_args):
+        raise RuntimeError("the owner lookup failed")
+
+    monkeypatch.setattr(action_service, "default_owner_id", broken)
+    body = audit_body(organisation.locations["N1"], WALK_IN, failing("smile", "floor_clean"))
+    r = client.post("/api/v1/audits", json=body, headers=organisation.headers("manager"))
+    assert r.status_code == 500
+    assert r.get_json()["error"]["code"] == "internal_error"
+    assert count_rows(app, Audit) == 0
+    assert action_rows(app) == []
+
+
 def test_a_passing_audit_opens_nothing(app, client, organisation):
     audit = submit(client, organisation)
     assert audit["actions"] == []
@@ -160,7 +174,8 @@ def test_concurrent_replays_open_each_action_exactly_once(app, organisation):
     statuses = run_together(app, 8, lambda client, _: client.post(
         "/api/v1/audits", json=body, headers=headers).status_code)
     assert sorted(statuses) == [200] * 7 + [201]
-    assert sorted(a.item_id for a in action_rows(app)) == ["floor_clean", "greeted_within_5s", "smile"]
+    assert sorted(a.item_id for a in action_rows(app)) == [
+        "floor_clean", "greeted_within_5s", "smile"]
     assert count_rows(app, ActionEvent) == 3
 
 
@@ -225,7 +240,8 @@ def test_a_verified_action_is_final(client, organisation):
     assert action["status"] == "verified" and action["allowed_moves"] == []
     r = patch(client, organisation, action, "admin", status="reopened", note="Not really.")
     assert r.status_code == 422
-    assert r.get_json()["error"]["message"] == "A verified action is final: its status cannot change."
+    assert r.get_json()["error"]["message"] == \
+        "A verified action is final: its status cannot change."
 
 
 def test_closing_needs_a_note(app, client, organisation):
@@ -244,7 +260,8 @@ def test_closing_a_photo_item_needs_an_after_photo(app, client, organisation):
     r = patch(client, organisation, action, status="done", note="Mopped.")
     assert r.status_code == 422
     error = r.get_json()["error"]
-    assert error["message"] == 'This item needs an "after" photo of the fix before the action can be done.'
+    assert error["message"] == \
+        'This item needs an "after" photo of the fix before the action can be done.'
     assert list(error["fields"]) == ["after_photo"]
     assert action_rows(app)[0].status == "open"
 
@@ -559,6 +576,8 @@ def test_list_filters(client, organisation, one_action_per_location):
     ("overdue=maybe", "overdue"),
     ("location_id=x", "location_id"),
     ("audit_id=123", "audit_id"),
+    ("location_id=99999999999", "location_id"),
+    ("owner=99999999999", "owner"),
     ("page=0", "page"),
 ])
 def test_bad_list_queries_are_422(client, organisation, query, field):
@@ -577,6 +596,7 @@ def test_bad_list_queries_are_422(client, organisation, query, field):
     ({"version": 1, "reason": "why"}, "reason"),
     ({"version": 1, "note": "x" * 2001}, "note"),
     ({"version": 1, "owner_id": "me", "reason": "x"}, "owner_id"),
+    ({"version": 1, "owner_id": 2**40, "reason": "x"}, "owner_id"),
     ({"version": 1, "colour": "red", "note": "x"}, "colour"),
     ({"version": 1}, "note"),
     ({"version": 1, "note": "   "}, "note"),
@@ -599,6 +619,7 @@ def test_other_bad_requests(client, organisation):
     r = client.patch(url, data="{", headers=headers, content_type="application/json")
     assert r.status_code == 400
     assert client.get(f"{ACTIONS}/999999", headers=headers).status_code == 404
+    assert client.get(f"{ACTIONS}/99999999999999", headers=headers).status_code == 404
     assert client.patch(f"{ACTIONS}/999999", json={"version": 1, "note": "x"},
                         headers=headers).status_code == 404
     assert client.get(ACTIONS).status_code == 401
