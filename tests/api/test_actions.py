@@ -310,6 +310,19 @@ def test_a_stale_version_is_409(app, client, organisation):
     assert action_rows(app)[0].status == "open"
 
 
+def test_concurrent_changes_of_one_version_let_one_through(app, client, organisation):
+    audit = submit(client, organisation, answers=failing("smile"))
+    action_id = audit["actions"][0]["id"]
+    headers = organisation.headers("manager")
+    statuses = run_together(app, 4, lambda c, n: c.patch(
+        f"{ACTIONS}/{action_id}", json={"version": 1, "note": f"Comment {n}"},
+        headers=headers).status_code)
+    assert sorted(statuses) == [200, 409, 409, 409]
+    [row] = action_rows(app)
+    assert row.version == 2
+    assert [e.kind for e in row.events] == ["opened", "note"]
+
+
 def test_the_timeline_is_never_rewritten(app, client, organisation):
     submit(client, organisation, answers=failing("smile"))
     with app.app_context():
