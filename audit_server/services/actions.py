@@ -108,15 +108,15 @@ def follow_up_audit(audit, checklist):
     """
     failed = audit.failed_items
     passed = [a.item_id for a in audit.answers if a.max_points is not None and not a.failed]
-    pending = {action.item_id: action for action in db.session.scalars(
-        sa.select(CorrectiveAction).where(
-            CorrectiveAction.location_id == audit.location_id,
-            CorrectiveAction.checklist_id == audit.checklist_id,
-            CorrectiveAction.status != "verified",
-            CorrectiveAction.item_id.in_(failed + passed),
-        # Concurrent audits of the same place take turns on these rows (PostgreSQL; SQLite
-        # writers take turns anyway).
-        ).order_by(CorrectiveAction.id).with_for_update())}
+    # Locked, so that concurrent audits of the same place take turns on these rows
+    # (PostgreSQL; SQLite writers take turns anyway).
+    unverified = sa.select(CorrectiveAction).where(
+        CorrectiveAction.location_id == audit.location_id,
+        CorrectiveAction.checklist_id == audit.checklist_id,
+        CorrectiveAction.status != "verified",
+        CorrectiveAction.item_id.in_(failed + passed),
+    ).order_by(CorrectiveAction.id).with_for_update()
+    pending = {action.item_id: action for action in db.session.scalars(unverified)}
     now = utcnow()
     for item_id in failed:
         if item_id in pending:
@@ -149,7 +149,9 @@ def link_repeated_failure(action, audit, now):
     """The item failed again while its action is not verified: link, don't duplicate."""
     action.audits.append(audit)
     action.repeat_count += 1
-    action.verification_proposed_by_audit_id = None
+    proposer = action.verification_proposed_by_audit_id
+    if proposer is not None and audit.submitted_at > db.session.get(Audit, proposer).submitted_at:
+        action.verification_proposed_by_audit_id = None  # the pass it relied on is outdated
     action.updated_at = now
     _record(action, audit.auditor_id, "linked_audit", now, to_value=str(action.repeat_count),
             audit_id=audit.id)

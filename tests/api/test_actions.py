@@ -441,6 +441,20 @@ def test_an_older_audit_arriving_late_proposes_nothing(client, organisation):
     assert kinds(action) == ["opened"]
 
 
+def test_only_a_newer_failure_withdraws_a_verification_proposal(client, organisation):
+    now = datetime.now(timezone.utc)
+    first = submit(client, organisation, answers=failing("smile"), at=now - timedelta(hours=3))
+    passing = submit(client, organisation, at=now - timedelta(hours=1))
+    submit(client, organisation, answers=failing("smile"), at=now - timedelta(hours=2))
+    action = action_for(client, organisation, first, "smile")
+    assert action["verification_proposed_by_audit_id"] == passing["id"]
+    assert action["repeat_count"] == 1
+    submit(client, organisation, answers=failing("smile"), at=now)
+    action = action_for(client, organisation, first, "smile")
+    assert action["verification_proposed_by_audit_id"] is None
+    assert action["repeat_count"] == 2
+
+
 def test_only_regional_admin_or_the_passing_auditor_verify(client, organisation):
     first = submit(client, organisation, answers=failing("smile"),
                    at=datetime.now(timezone.utc) - timedelta(hours=2))
