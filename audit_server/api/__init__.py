@@ -34,9 +34,9 @@ def resource_blueprint(name, import_name, url_prefix, *, description="", public=
 
 
 def register_resources(api):
-    from . import audits, auth, checklists, locations
+    from . import actions, audits, auth, checklists, locations
 
-    for module in (auth, checklists, locations, audits):
+    for module in (auth, checklists, locations, audits, actions):
         api.register_blueprint(module.blp)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearer": []}]

@@ -1,7 +1,9 @@
 """SQLAlchemy models, one module per aggregate."""
+from .actions import ActionEvent, CorrectiveAction
 from .audits import Answer, Audit
 from .checklists import ChecklistVersion
 from .org import Location, Region
 from .users import ROLES, ApiToken, User
 
-__all__ = ["Answer", "ApiToken", "Audit", "ChecklistVersion", "Location", "Region", "ROLES", "User"]
+__all__ = ["ActionEvent", "Answer", "ApiToken", "Audit", "ChecklistVersion", "CorrectiveAction",
+           "Location", "Region", "ROLES", "User"]

@@ -42,6 +42,10 @@ class Audit(db.Model):
     answers: Mapped[list["Answer"]] = relationship(
         back_populates="audit", cascade="all, delete-orphan", order_by="Answer.position"
     )
+    # The corrective actions this audit opened or was linked to as a repeated failure.
+    actions: Mapped[list["CorrectiveAction"]] = relationship(  # noqa: F821
+        secondary="action_audits", viewonly=True, order_by="CorrectiveAction.id"
+    )
 
     __table_args__ = (
         sa.ForeignKeyConstraint(["checklist_id", "checklist_version"],

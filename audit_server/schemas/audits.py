@@ -59,3 +59,7 @@ class AuditSchema(Schema):
         for x in a.answers
     })
     score = fields.Function(lambda a: _score_schema.dump(a))
+    # The corrective actions this audit opened or was linked to.
+    actions = fields.Function(lambda a: [
+        {"id": x.id, "item_id": x.item_id, "status": x.status} for x in a.actions
+    ])

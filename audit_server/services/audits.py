@@ -5,17 +5,21 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import make_transient_to_detached, selectinload
+from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
 from ..models import Answer, Audit
 from ..models.types import utcnow
 from . import access
+from .actions import follow_up_audit
 from .checklists import find_version, validate_answers
 from .errors import Conflict, InvalidInput, NotFound
 from .scoring import iter_items, score_answers
 
 CLOCK_SKEW = timedelta(hours=24)
+# Tries at storing an audit whose actions a concurrent audit of the same place is changing.
+STORE_ATTEMPTS = 3
 
 
 def _content_hash(data, version):
@@ -48,7 +52,9 @@ def submit_audit(user, data):
     Idempotent on the client's UUID: the same submission again returns the stored
     audit; the same id with other content is a Conflict. The insert skips a
     duplicate primary key in the database (ON CONFLICT DO NOTHING), so this holds
-    under concurrent replays too, without a look-up before every insert.
+    under concurrent replays too, without a look-up before every insert. The
+    corrective actions the answers call for are opened, linked or proposed for
+    verification in the same transaction, so a replay never opens them twice.
     """
     if not access.can_see_location(user, data["location_id"]):
         raise InvalidInput("Unknown location.", {"location_id": ["Unknown location."]})
@@ -65,20 +71,34 @@ def submit_audit(user, data):
                            {"submitted_at": ["Must not be in the future."]})
     validate_answers(checklist, data["answers"])
 
-    audit = new_audit(user, data, checklist)
-    if not insert_audit(audit):
-        db.session.rollback()
-        return _replay(db.session.get(Audit, data["id"]), data), False
-    db.session.commit()
-    return audit, True
+    for _ in range(STORE_ATTEMPTS):
+        audit = new_audit(user, data, checklist)
+        stored = [audit, *audit.answers]
+        try:
+            if not insert_audit(audit):
+                # Stored before (a replay), or by a concurrent replay just now.
+                db.session.rollback()
+                return _replay(db.session.get(Audit, data["id"]), data), False
+            follow_up_audit(audit, checklist)
+            db.session.commit()
+            return audit, True
+        except (sa.exc.IntegrityError, StaleDataError):
+            # Another audit of the same location opened or changed one of these
+            # actions at the same moment: try again on top of what it stored.
+            db.session.rollback()
+            for row in stored:
+                if row in db.session:
+                    db.session.expunge(row)
+    raise Conflict("The audit could not be stored: its actions kept changing; send it again.")
 
 
 def insert_audit(audit):
     """INSERT an audit and its answers unless its id is taken; True if it was inserted.
 
     Plain cached INSERTs on the session's connection rather than the ORM's unit of
-    work: submitting is the hot path. `audit` stays a transient object, good for
-    serialising the result.
+    work: submitting is the hot path. Once inserted, the audit and its answers join
+    the session as persistent objects (no second INSERT, no SELECT), so that actions
+    can refer to them.
     """
     connection = db.session.connection()
     audits, answers = Audit.__table__, Answer.__table__
@@ -87,10 +107,15 @@ def insert_audit(audit):
     inserted = connection.execute(
         insert.on_conflict_do_nothing(index_elements=["id"]).returning(audits.c.id), row
     ).scalar() is not None
-    if inserted and audit.answers:
+    if not inserted:
+        return False
+    if audit.answers:
         connection.execute(sa.insert(answers),
                            [{c.key: getattr(a, c.key) for c in answers.columns} for a in audit.answers])
-    return inserted
+    for stored in (audit, *audit.answers):
+        make_transient_to_detached(stored)
+    db.session.add(audit)
+    return True
 
 
 def new_audit(user, data, checklist):
@@ -133,7 +158,7 @@ def new_audit(user, data, checklist):
 
 def _audit_query(user):
     stmt = sa.select(Audit).options(
-        selectinload(Audit.answers))
+        selectinload(Audit.answers), selectinload(Audit.actions))
     return access.in_scope(stmt, user, Audit.location_id)
 
 

@@ -22,6 +22,12 @@ class NotFound(ServiceError):
     code = "not_found"
 
 
+class Forbidden(ServiceError):
+    """The user may see the object but not do this to it."""
+
+    code = "forbidden"
+
+
 class Conflict(ServiceError):
     """The request contradicts what is stored (same id, other content; stale version)."""
 

@@ -1,4 +1,5 @@
 """Tokens, checklists, locations and the OpenAPI document."""
+import re
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -61,8 +62,9 @@ def test_every_endpoint_but_the_token_one_needs_auth(app, client):
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/api/v1/") or rule.endpoint in ("auth.token", "api-docs.openapi_json"):
             continue
-        url = rule.rule.replace("<int:location_id>", "1").replace("<checklist_id>", "x").replace(
-            "<uuid:audit_id>", "00000000-0000-4000-8000-000000000000")
+        samples = {"int": "1", "uuid": "00000000-0000-4000-8000-000000000000"}
+        url = re.sub(r"<(?:(\w+)(?:\([^)]*\))?:)?\w+>",
+                     lambda m: samples.get(m.group(1), "x"), rule.rule)
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             r = client.open(url, method=method, json={})
             assert r.status_code == 401, (method, url)

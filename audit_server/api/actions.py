@@ -1,0 +1,52 @@
+from flask_login import current_user
+
+from ..schemas.actions import (ActionChangeSchema, ActionMetricsQuerySchema,
+                               ActionMetricsReportSchema, ActionQuerySchema, ActionSchema,
+                               ActionSummarySchema)
+from ..schemas.common import page_of
+from ..services import actions
+from . import resource_blueprint
+
+blp = resource_blueprint("actions", __name__, "/actions", description="Corrective actions")
+
+
+@blp.route("")
+@blp.arguments(ActionQuerySchema, location="query")
+@blp.response(200, page_of(ActionSummarySchema))
+def list_actions(args):
+    """The actions the current user may see: overdue first, then by deadline."""
+    page = args.pop("page")
+    per_page = ActionQuerySchema().per_page_or_default(args)
+    owner = args.pop("owner", None)
+    items, total = actions.list_actions(
+        current_user, page, per_page, statuses=args.get("status", ()),
+        location_id=args.get("location_id"), audit_id=args.get("audit_id"),
+        owner_id=current_user.id if owner == "me" else owner, overdue=args.get("overdue"),
+    )
+    return {"items": items, "page": page, "per_page": per_page, "total": total}
+
+
+@blp.route("/metrics")
+@blp.arguments(ActionMetricsQuerySchema, location="query")
+@blp.response(200, ActionMetricsReportSchema)
+def metrics(args):
+    """Open, overdue, median time to close and share closed on time, per location or region."""
+    groups = actions.action_metrics(current_user, args["group_by"], since=args.get("since"))
+    return {"group_by": args["group_by"], "groups": groups}
+
+
+@blp.route("/<int(max=2147483647):action_id>")
+@blp.response(200, ActionSchema)
+def get_action(action_id):
+    """One action with its linked audits and its timeline."""
+    return actions.get_action(current_user, action_id)
+
+
+@blp.route("/<int(max=2147483647):action_id>", methods=["PATCH"])
+@blp.arguments(ActionChangeSchema)
+@blp.response(200, ActionSchema)
+@blp.alt_response(409, description="The action changed since this version was read.")
+@blp.alt_response(422, description="An illegal status move, or a missing note, reason or photo.")
+def change_action(change, action_id):
+    """Move the status (with a note), reassign (with a reason), or comment (a note alone)."""
+    return actions.change_action(current_user, action_id, **change)

@@ -1,0 +1,382 @@
+"""Corrective actions: every failed item gets an owner and is followed until it is fixed.
+
+An audit's failed items open actions (in the audit's own transaction, see
+`follow_up_audit`); a later failure of the same item at the same location links
+to the action still not verified instead of opening another, and a later pass
+proposes verification.
+
+Status moves (MOVES):
+    open        -> in_progress | done
+    in_progress -> done
+    reopened    -> in_progress | done
+    done        -> verified | reopened
+    verified    is final
+Marking an action done or reopened needs a note; done also needs an "after" photo
+when the item asked for a photo when failed. Verifying needs the role regional
+or admin, or being the auditor of the later audit in which the item passed.
+A failure found again by a later audit reopens a done action.
+
+Deadlines: the item's `action_due_hours`, else 24 hours for critical items and
+7 days for the others. Deadlines of up to 24 hours are exact instants; longer
+ones run to 23:59:59 on the location's clock on the day they fall on.
+"""
+from datetime import datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..extensions import db
+from ..models import ActionEvent, Audit, CorrectiveAction, Location, Region, User
+from ..models.actions import PENDING, STATUSES, action_audits
+from ..models.types import utcnow
+from ..models.users import user_locations
+from . import access
+from .errors import Conflict, Forbidden, InvalidInput, NotFound
+
+MOVES = {
+    "open": ("in_progress", "done"),
+    "in_progress": ("done",),
+    "reopened": ("in_progress", "done"),
+    "done": ("verified", "reopened"),
+    "verified": (),
+}
+NOTE_REQUIRED = ("done", "reopened")
+VERIFIER_ROLES = ("admin", "regional")
+CRITICAL_DUE_HOURS = 24
+DUE_HOURS = 7 * 24
+EXACT_DEADLINE_HOURS = 24
+METRIC_GROUPS = ("location", "region")
+
+
+# --- rules ------------------------------------------------------------------
+
+def check_move(current, wanted):
+    """Raise InvalidInput, naming the allowed moves, unless current -> wanted is legal."""
+    if wanted in MOVES[current]:
+        return
+    if not MOVES[current]:
+        message = f"A {current} action is final: its status cannot change."
+    else:
+        message = (f"An action that is {current} cannot become {wanted}; "
+                   f"it can move to: {', '.join(MOVES[current])}.")
+    raise InvalidInput(message, {"status": [message]})
+
+
+def due_at_for(opened_at, item, timezone_name):
+    """The deadline of an action for a checklist item failed at `opened_at` (UTC)."""
+    hours = item.get("action_due_hours") or (
+        CRITICAL_DUE_HOURS if item.get("critical") else DUE_HOURS)
+    due = opened_at + timedelta(hours=hours)
+    if hours <= EXACT_DEADLINE_HOURS:
+        return due
+    zone = ZoneInfo(timezone_name)
+    end_of_day = datetime.combine(due.astimezone(zone).date(), time(23, 59, 59), tzinfo=zone)
+    return end_of_day.astimezone(timezone.utc)
+
+
+def has_after_photo(action):
+    """Whether an "after" photo shows the fix."""
+    return action.after_photo_id is not None
+
+
+def may_verify(user, action):
+    if user.role in VERIFIER_ROLES:
+        return True
+    proposer = action.verification_proposed_by_audit_id
+    return proposer is not None and db.session.get(Audit, proposer).auditor_id == user.id
+
+
+def default_owner_id(location_id, auditor_id):
+    """The location's manager (the lowest id if several), else the auditor."""
+    manager_id = db.session.scalar(
+        sa.select(sa.func.min(User.id))
+        .join(user_locations, user_locations.c.user_id == User.id)
+        .where(user_locations.c.location_id == location_id, User.role == "manager", User.active)
+    )
+    return manager_id or auditor_id
+
+
+# --- what an audit sets in motion --------------------------------------------
+
+def follow_up_audit(audit, checklist):
+    """Open, link or propose to verify the actions an audit's answers call for.
+
+    Runs inside the audit's transaction and does not commit: the audit and its
+    actions are stored together or not at all.
+    """
+    failed = audit.failed_items
+    passed = [a.item_id for a in audit.answers if a.max_points is not None and not a.failed]
+    # Locked, so that concurrent audits of the same place take turns on these rows
+    # (PostgreSQL; SQLite writers take turns anyway).
+    unverified = sa.select(CorrectiveAction).where(
+        CorrectiveAction.location_id == audit.location_id,
+        CorrectiveAction.checklist_id == audit.checklist_id,
+        CorrectiveAction.status != "verified",
+        CorrectiveAction.item_id.in_(failed + passed),
+    ).order_by(CorrectiveAction.id).with_for_update()
+    pending = {action.item_id: action for action in db.session.scalars(unverified)}
+    now = utcnow()
+    for item_id in failed:
+        if item_id in pending:
+            link_repeated_failure(pending[item_id], audit, now)
+        else:
+            open_corrective_action(audit, checklist.item(item_id), now)
+    for item_id in passed:
+        if item_id in pending:
+            propose_verification(pending[item_id], audit, now)
+
+
+def open_corrective_action(audit, item, now):
+    location = db.session.get(Location, audit.location_id)
+    action = CorrectiveAction(
+        location_id=audit.location_id, audit_id=audit.id, checklist_id=audit.checklist_id,
+        item_id=item["id"], title=item["label"], critical=bool(item.get("critical")),
+        photo_required=bool(item.get("photo_when_failed")),
+        owner_id=default_owner_id(audit.location_id, audit.auditor_id), status="open",
+        opened_at=audit.submitted_at,
+        due_at=due_at_for(audit.submitted_at, item, location.timezone),
+        updated_at=now,
+    )
+    action.audits.append(audit)
+    db.session.add(action)
+    _record(action, audit.auditor_id, "opened", now, to_value="open", audit_id=audit.id)
+    return action
+
+
+def link_repeated_failure(action, audit, now):
+    """The item failed again while its action is not verified: link, don't duplicate."""
+    action.audits.append(audit)
+    action.repeat_count += 1
+    proposer = action.verification_proposed_by_audit_id
+    if proposer is not None and audit.submitted_at > db.session.get(Audit, proposer).submitted_at:
+        action.verification_proposed_by_audit_id = None  # the pass it relied on is outdated
+    action.updated_at = now
+    _record(action, audit.auditor_id, "linked_audit", now, to_value=str(action.repeat_count),
+            audit_id=audit.id)
+    if action.status == "done" and audit.submitted_at > action.closed_at:
+        _move(action, "reopened", audit.auditor_id, "The item failed again in a later audit.", now)
+
+
+def propose_verification(action, audit, now):
+    """A later audit passed the item: someone may now verify the fix."""
+    if audit.submitted_at <= action.opened_at:
+        return
+    action.verification_proposed_by_audit_id = audit.id
+    action.updated_at = now
+    _record(action, audit.auditor_id, "verification_proposed", now, audit_id=audit.id)
+
+
+# --- what people do ------------------------------------------------------------
+
+def change_action(user, action_id, version, status=None, note=None, owner_id=None, reason=None):
+    """Apply one change (a status move, a reassignment or a comment) to an action.
+
+    `version` is the one the client read; if the action changed since, Conflict.
+    """
+    action = get_action(user, action_id)
+    if version != action.version:
+        _raise_stale(action.version)
+    note = (note or "").strip()
+    now = utcnow()
+    if status is not None:
+        _change_status(user, action, status, note, now)
+    elif owner_id is not None:
+        reassign_action(user, action, owner_id, (reason or "").strip(), now)
+    elif note:
+        _record(action, user.id, "note", now, note=note)
+    else:
+        message = "Nothing to change: send a status, an owner_id with a reason, or a note."
+        raise InvalidInput(message, {"note": [message]})
+    action.updated_at = now
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        _raise_stale(db.session.get(CorrectiveAction, action_id).version)
+    return get_action(user, action_id)
+
+
+def _raise_stale(current_version):
+    message = (f"The action changed since you read it (it is at version {current_version} now); "
+               "reload it and try again.")
+    raise Conflict(message, {"version": [message]})
+
+
+def _change_status(user, action, status, note, now):
+    if status not in STATUSES:
+        raise InvalidInput("Unknown status.",
+                           {"status": ["Must be one of: " + ", ".join(STATUSES) + "."]})
+    check_move(action.status, status)
+    if status in NOTE_REQUIRED and not note:
+        message = f"A note is required to mark an action {status}: say what was done."
+        raise InvalidInput(message, {"note": [message]})
+    if status == "done" and action.photo_required and not has_after_photo(action):
+        message = 'This item needs an "after" photo of the fix before the action can be done.'
+        raise InvalidInput(message, {"after_photo": [message]})
+    if status == "verified" and not may_verify(user, action):
+        raise Forbidden("Only a regional manager, an admin or the auditor of the later audit "
+                        "where the item passed can verify an action.")
+    _move(action, status, user.id, note, now)
+
+
+def _move(action, status, actor_id, note, now):
+    _record(action, actor_id, "status", now, from_value=action.status, to_value=status, note=note)
+    action.status = status
+    action.updated_at = now
+    if status == "done":
+        action.closed_at = now
+    elif status == "verified":
+        action.verified_at = now
+    elif status == "reopened":
+        action.closed_at = None
+        action.after_photo_id = None
+        action.verification_proposed_by_audit_id = None
+
+
+def reassign_action(user, action, owner_id, reason, now):
+    """Give an action to another user who can see its location; nobody is notified."""
+    if not reason:
+        message = "A reason is required to reassign an action."
+        raise InvalidInput(message, {"reason": [message]})
+    owner = db.session.get(User, owner_id)
+    if owner is None or not owner.active or not access.can_see_location(owner, action.location_id):
+        message = "The new owner must be an active user who can see this action's location."
+        raise InvalidInput(message, {"owner_id": [message]})
+    if owner.id == action.owner_id:
+        message = "This user already owns the action."
+        raise InvalidInput(message, {"owner_id": [message]})
+    _record(action, user.id, "reassigned", now, from_value=str(action.owner_id),
+            to_value=str(owner.id), note=reason)
+    action.owner = owner
+
+
+def _record(action, actor_id, kind, at, **values):
+    """Append one entry to the action's timeline."""
+    db.session.add(ActionEvent(action=action, actor_id=actor_id, kind=kind, at=at, **values))
+
+
+# --- reading -----------------------------------------------------------------
+
+def _action_query(user):
+    stmt = sa.select(CorrectiveAction).options(
+        selectinload(CorrectiveAction.owner), selectinload(CorrectiveAction.location),
+    )
+    return access.in_scope(stmt, user, CorrectiveAction.location_id)
+
+
+def get_action(user, action_id):
+    action = db.session.scalar(_action_query(user).where(CorrectiveAction.id == action_id).options(
+        selectinload(CorrectiveAction.audits),
+        selectinload(CorrectiveAction.events).selectinload(ActionEvent.actor),
+    ))
+    if action is None:
+        raise NotFound("No such action.")
+    return action
+
+
+def list_actions(user, page, per_page, statuses=(), location_id=None, audit_id=None,
+                 owner_id=None, overdue=None, now=None):
+    """One page of the actions a user may see, overdue first, then by deadline; and the total."""
+    now = now or utcnow()
+    stmt = access.in_scope(sa.select(CorrectiveAction.id), user, CorrectiveAction.location_id)
+    if statuses:
+        stmt = stmt.where(CorrectiveAction.status.in_(statuses))
+    if location_id is not None:
+        stmt = stmt.where(CorrectiveAction.location_id == location_id)
+    if audit_id is not None:
+        stmt = stmt.where(CorrectiveAction.id.in_(
+            sa.select(action_audits.c.action_id).where(action_audits.c.audit_id == audit_id)))
+    if owner_id is not None:
+        stmt = stmt.where(CorrectiveAction.owner_id == owner_id)
+    if overdue is not None:
+        is_overdue = CorrectiveAction.is_overdue(now)
+        stmt = stmt.where(is_overdue if overdue else sa.not_(is_overdue))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
+    ids = db.session.scalars(
+        stmt.order_by(sa.case((CorrectiveAction.is_overdue(now), 0), else_=1),
+                      CorrectiveAction.due_at, CorrectiveAction.id)
+        .limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    found = {a.id: a for a in db.session.scalars(
+        _action_query(user).where(CorrectiveAction.id.in_(ids)))}
+    return [found[i] for i in ids], total
+
+
+# --- metrics -----------------------------------------------------------------
+
+def _seconds_to_close(dialect):
+    """Whole seconds from opening to closing, in the database's own arithmetic."""
+    if dialect == "postgresql":
+        return sa.cast(sa.func.round(sa.extract(
+            "epoch", CorrectiveAction.closed_at - CorrectiveAction.opened_at)), sa.Float)
+    return sa.func.round((sa.func.julianday(CorrectiveAction.closed_at)
+                          - sa.func.julianday(CorrectiveAction.opened_at)) * 86400)
+
+
+def _median_seconds_to_close(group_key, scoped):
+    """SELECT (group_id, seconds): the median time to close per group.
+
+    PostgreSQL has percentile_cont; SQLite gets the same answer from window
+    functions: the middle row, or the mean of the two middle rows.
+    """
+    dialect = db.session.get_bind().dialect.name
+    seconds = _seconds_to_close(dialect)
+    closed = CorrectiveAction.closed_at.is_not(None)
+    if dialect == "postgresql":
+        return scoped(sa.select(group_key.label("group_id"),
+                                sa.func.percentile_cont(0.5).within_group(seconds).label("seconds"))
+                      .where(closed).group_by(group_key))
+    ranked = scoped(sa.select(
+        group_key.label("group_id"), seconds.label("seconds"),
+        sa.func.row_number().over(partition_by=group_key, order_by=seconds).label("position"),
+        sa.func.count().over(partition_by=group_key).label("n"),
+    ).where(closed)).subquery()
+    return (sa.select(ranked.c.group_id, sa.func.avg(ranked.c.seconds).label("seconds"))
+            .where(ranked.c.position.in_([(ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2]))
+            .group_by(ranked.c.group_id))
+
+
+def action_metrics(user, group_by="location", since=None, now=None):
+    """Per location or region: open, overdue, closed, median hours to close, share closed on time.
+
+    Counts the actions opened since `since` (all if None) that the user may see.
+    """
+    if group_by not in METRIC_GROUPS:
+        raise InvalidInput("Unknown grouping.", {"group_by": ["Must be location or region."]})
+    now = now or utcnow()
+    group = Location if group_by == "location" else Region
+    group_key = Location.id if group_by == "location" else Location.region_id
+
+    def scoped(stmt):
+        stmt = stmt.select_from(CorrectiveAction).join(
+            Location, Location.id == CorrectiveAction.location_id)
+        if since is not None:
+            stmt = stmt.where(CorrectiveAction.opened_at >= since)
+        return access.in_scope(stmt, user, CorrectiveAction.location_id)
+
+    closed = sa.func.count(CorrectiveAction.closed_at)
+    counts = scoped(sa.select(
+        group_key.label("group_id"),
+        sa.func.count().filter(CorrectiveAction.status.in_(PENDING)).label("open"),
+        sa.func.count().filter(CorrectiveAction.is_overdue(now)).label("overdue"),
+        closed.label("closed"),
+        (sa.cast(sa.func.count().filter(CorrectiveAction.closed_at <= CorrectiveAction.due_at),
+                 sa.Float) / sa.func.nullif(closed, 0)).label("closed_on_time_share"),
+    ).group_by(group_key)).subquery()
+    medians = _median_seconds_to_close(group_key, scoped).subquery()
+    rows = db.session.execute(
+        sa.select(group.id, group.code, group.name, counts.c.open, counts.c.overdue,
+                  counts.c.closed, counts.c.closed_on_time_share, medians.c.seconds)
+        .join(counts, counts.c.group_id == group.id)
+        .outerjoin(medians, medians.c.group_id == group.id)
+        .order_by(group.code)
+    )
+    return [{
+        "group": {"id": row.id, "code": row.code, "name": row.name},
+        "open": row.open, "overdue": row.overdue, "closed": row.closed,
+        "median_hours_to_close": None if row.seconds is None else round(row.seconds / 3600, 2),
+        "closed_on_time_share": (None if row.closed_on_time_share is None
+                                 else round(row.closed_on_time_share, 4)),
+    } for row in rows]
