@@ -3,6 +3,7 @@ from datetime import timezone
 from marshmallow import Schema, fields, validate
 
 from .common import PageArgs
+from .photos import PhotoSchema
 
 
 class AuditSubmissionSchema(Schema):
@@ -40,6 +41,16 @@ class ScoreSchema(Schema):
     sections = fields.List(fields.Nested(SectionScoreSchema))
 
 
+def _answers(audit):
+    missing = set(audit.photos_missing)
+    return {
+        x.item_id: {"value": x.value, "comment": x.comment, "applies": x.applies,
+                    "points": x.points, "max_points": x.max_points, "failed": x.failed,
+                    "photo_missing": x.item_id in missing}
+        for x in audit.answers
+    }
+
+
 class AuditSchema(Schema):
     id = fields.UUID()
     location_id = fields.Integer()
@@ -50,9 +61,8 @@ class AuditSchema(Schema):
     submitted_at = fields.AwareDateTime()
     received_at = fields.AwareDateTime()
     notes = fields.String()
-    answers = fields.Function(lambda a: {
-        x.item_id: {"value": x.value, "comment": x.comment, "applies": x.applies,
-                    "points": x.points, "max_points": x.max_points, "failed": x.failed}
-        for x in a.answers
-    })
+    answers = fields.Function(_answers)
     score = fields.Function(lambda a: ScoreSchema().dump(a))
+    photos = fields.List(fields.Nested(PhotoSchema))
+    # Failed items whose checklist asks for a photo and that have none attached yet.
+    photos_missing = fields.List(fields.String())

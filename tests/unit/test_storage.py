@@ -3,28 +3,16 @@ import hashlib
 import os
 from datetime import datetime, timedelta, timezone
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from audit_server.storage import LocalPhotoStore, S3PhotoStore, open_photo_store
-
-
-@pytest.fixture
-def s3_client(monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        client = boto3.client("s3", region_name="us-east-1")
-        client.create_bucket(Bucket="momento-photos")
-        yield client
 
 
 @pytest.fixture(params=["local", "s3"])
 def store(request, tmp_path):
     if request.param == "local":
         return LocalPhotoStore(tmp_path / "photos")
-    return S3PhotoStore(request.getfixturevalue("s3_client"), "momento-photos")
+    return request.getfixturevalue("s3_store")
 
 
 def test_blobs_are_named_by_content_and_stored_once(store):
