@@ -125,7 +125,8 @@ def fit(size, long_side):
 
 def encode(image, image_format):
     buffer = io.BytesIO()
-    image.save(buffer, image_format, quality=QUALITY)
+    # WebP's fastest method: 5-8x quicker than its default, for a few percent more bytes.
+    image.save(buffer, image_format, quality=QUALITY, **({"method": 0} if image_format == "WEBP" else {}))
     return buffer.getvalue()
 
 
@@ -143,17 +144,20 @@ def process_image(stream, max_pixels):
         # JPEG: decode at the smallest 1/2^n scale still at least display size.
         image.draft("RGB", fit(image.size, DISPLAY_LONG_SIDE))
         transparent = image.has_transparency_data
-        ImageOps.exif_transpose(image, in_place=True)
         mode = "RGBA" if transparent else "RGB"
         if image.mode != mode:
             image = image.convert(mode)
         display = image.resize(fit(image.size, DISPLAY_LONG_SIDE), Image.Resampling.LANCZOS)
+        # Turned upright after resizing: fewer pixels to move (resize keeps the EXIF).
+        ImageOps.exif_transpose(display, in_place=True)
     except DECODE_ERRORS:
         raise InvalidInput("The photo is damaged or incomplete.",
                            {"photo": ["Cannot be decoded."]}) from None
     display.info = {}  # no EXIF, GPS, XMP or ICC profile in what we store and serve
-    thumb = display.copy()
-    thumb.thumbnail((THUMB_LONG_SIDE, THUMB_LONG_SIDE), Image.Resampling.LANCZOS)
+    # Box-reduce by an integer factor, then a (scaled, so antialiased) triangle filter:
+    # at 320 px it looks like Lanczos, for half the time.
+    thumb = display.resize(fit(display.size, THUMB_LONG_SIDE), Image.Resampling.BILINEAR,
+                           reducing_gap=2.0)
     if transparent:
         image_format, thumb_data = "WEBP", encode(thumb, "WEBP")
     else:
