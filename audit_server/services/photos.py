@@ -113,7 +113,10 @@ def capture_time(exif):
         zone = datetime.strptime(str(tags.get(ExifTags.Base.OffsetTimeOriginal)), "%z").tzinfo
     except ValueError:
         zone = timezone.utc
-    return taken.replace(tzinfo=zone).astimezone(timezone.utc)
+    try:
+        return taken.replace(tzinfo=zone).astimezone(timezone.utc)
+    except OverflowError:  # year 1 with a positive offset
+        return None
 
 
 def fit(size, long_side):

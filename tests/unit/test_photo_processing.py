@@ -48,14 +48,22 @@ def test_capture_time_is_kept_in_utc(phone_photo):
     assert phone_photo.captured_at == datetime(2026, 11, 20, 8, 15, 30, tzinfo=timezone.utc)
 
 
-def test_capture_time_without_offset_is_taken_as_utc():
-    image = Image.new("RGB", (40, 30))
+@pytest.mark.parametrize("taken, offset, expected", [
+    ("2026:01:02 03:04:05", None, datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)),
+    ("2026:01:02 03:04:05", "-06:00", datetime(2026, 1, 2, 9, 4, 5, tzinfo=timezone.utc)),
+    ("2026:01:02 03:04:05", "garbage", datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)),
+    ("0000:00:00 00:00:00", None, None),
+    ("0001:01:01 00:30:00", "+01:00", None),
+    ("yesterday", None, None),
+])
+def test_capture_time(taken, offset, expected):
     exif = Image.Exif()
-    exif.get_ifd(0x8769)[0x9003] = "2026:01:02 03:04:05"
+    exif.get_ifd(0x8769)[0x9003] = taken
+    if offset:
+        exif.get_ifd(0x8769)[0x9011] = offset
     data = io.BytesIO()
-    image.save(data, "JPEG", exif=exif)
-    photo = process_image(io.BytesIO(data.getvalue()), MAX_PIXELS)
-    assert photo.captured_at == datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    Image.new("RGB", (40, 30)).save(data, "JPEG", exif=exif)
+    assert process_image(io.BytesIO(data.getvalue()), MAX_PIXELS).captured_at == expected
 
 
 def test_no_capture_time_is_none():
@@ -74,6 +82,18 @@ def test_transparency_is_kept_as_webp():
     display = rendition(photo.display.data)
     assert display.format == "WEBP" and display.mode == "RGBA"
     assert display.getpixel((45, 20))[3] == 0 and display.getpixel((5, 20))[3] == 255
+
+
+@pytest.mark.parametrize("image_format, mode", [
+    ("PNG", "1"), ("PNG", "L"), ("PNG", "LA"), ("PNG", "P"), ("PNG", "I;16"), ("JPEG", "L"),
+    ("JPEG", "CMYK"), ("WEBP", "RGBA"), ("HEIF", "RGBA"), ("HEIF", "L"),
+])
+def test_every_mode_of_accepted_formats_is_processed(image_format, mode):
+    data = io.BytesIO()  # (services.photos registered the HEIF opener and saver)
+    Image.new(mode, (30, 20)).save(data, image_format)
+    photo = process_image(io.BytesIO(data.getvalue()), MAX_PIXELS)
+    assert rendition(photo.display.data).size == (30, 20)
+    assert rendition(photo.display.data).mode == ("RGBA" if "A" in mode else "RGB")
 
 
 @pytest.mark.parametrize("make, size", [(webp, (80, 60)), (heic, (64, 48))])
