@@ -32,7 +32,9 @@ def resource_blueprint(name, import_name, url_prefix, *, description="", public=
             if request.get_json(silent=True) is None:
                 raise BadRequest("The request body is not valid JSON.")
         else:
+            # Files beyond 500 kB stream to a temporary file; other fields stay small.
             request.max_content_length += MULTIPART_OVERHEAD
+            request.max_form_memory_size = MULTIPART_OVERHEAD
             if request.mimetype != "multipart/form-data":
                 raise UnsupportedMediaType("Send the body as multipart/form-data.")
 

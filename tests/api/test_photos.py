@@ -148,6 +148,39 @@ def test_oversized_bodies_are_refused(app, client, organisation, audit, monkeypa
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Photo)) == 0
 
 
+class UnreadableBody:
+    """A gigabyte request body that fails the test if anything reads it."""
+
+    size = 10**9
+    position = 0
+
+    def tell(self):
+        return self.position
+
+    def seek(self, offset, whence=0):
+        self.position = self.size if whence == 2 else offset
+        return self.position
+
+    def read(self, *_args):
+        raise AssertionError("the body was read")
+
+    readline = read
+
+
+def test_oversized_bodies_are_refused_before_reading(client, organisation, audit):
+    response = client.post(
+        f"/api/v1/audits/{audit['id']}/photos", input_stream=UnreadableBody(),
+        content_type="multipart/form-data; boundary=x",
+        headers=organisation.headers("manager"),
+    )
+    assert_error(response, 413)
+
+
+def test_large_form_fields_are_refused(client, organisation, audit):
+    response = upload(client, organisation, audit["id"], small_jpeg(), notes="x" * 100_000)
+    assert_error(response, 413)
+
+
 def test_bad_fields(client, organisation, audit):
     url = f"/api/v1/audits/{audit['id']}/photos"
     headers = organisation.headers("manager")
