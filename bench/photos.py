@@ -3,7 +3,7 @@
     python bench/photos.py
 
 Makes a 4032x3024 JPEG with realistic detail (gradients, shapes, sensor-like noise;
-quality 90), then, in a fresh process per measurement, times
+quality 90; EXIF orientation 6 and capture time, as a phone writes it), then, in a fresh process per measurement, times
   floor:  what any upload must cost at least: Pillow's draft-mode decode of the file
           and one resize to the display size, and
   upload: what the service does per upload (services/photos.py read_original +
@@ -30,7 +30,7 @@ ROUNDS = 3
 
 
 def make_photo(path):
-    from PIL import Image, ImageChops, ImageDraw, ImageFilter
+    from PIL import ExifTags, Image, ImageChops, ImageDraw, ImageFilter
 
     width, height = SIZE
     light = Image.radial_gradient("L").resize(SIZE)
@@ -39,10 +39,14 @@ def make_photo(path):
     draw = ImageDraw.Draw(scene)
     for i in range(60):  # shelves, boxes and signs: edges for the encoder
         x, y = (i * 397) % width, (i * 211) % height
-        draw.rectangle((x, y, x + 300, y + 180), fill=((i * 37) % 256, (i * 91) % 256, (i * 53) % 256))
+        colour = ((i * 37) % 256, (i * 91) % 256, (i * 53) % 256)
+        draw.rectangle((x, y, x + 300, y + 180), fill=colour)
     scene = scene.filter(ImageFilter.GaussianBlur(1))
     noise = Image.merge("RGB", [Image.effect_noise(SIZE, 18) for _ in range(3)])
-    Image.blend(scene, noise, 0.4).save(path, "JPEG", quality=90)
+    exif = Image.Exif()  # held upright, as phones write it: the picture must be turned
+    exif[ExifTags.Base.Orientation] = 6
+    exif.get_ifd(ExifTags.IFD.Exif)[ExifTags.Base.DateTimeOriginal] = "2026:11:20 09:15:30"
+    Image.blend(scene, noise, 0.4).save(path, "JPEG", quality=90, exif=exif)
 
 
 def floor(path):
@@ -66,7 +70,8 @@ def upload(path):
 def memory_kb(field):
     """VmRSS (held now) or VmHWM (peak) of this process, in kB, from /proc."""
     status = Path("/proc/self/status").read_text()
-    return int(next(line for line in status.splitlines() if line.startswith(field + ":")).split()[1])
+    line = next(line for line in status.splitlines() if line.startswith(field + ":"))
+    return int(line.split()[1])
 
 
 def measure(kind, path):

@@ -5,4 +5,5 @@ from .org import Location, Region
 from .photos import Photo
 from .users import ROLES, ApiToken, User
 
-__all__ = ["Answer", "ApiToken", "Audit", "ChecklistVersion", "Location", "Photo", "Region", "ROLES", "User"]
+__all__ = ["Answer", "ApiToken", "Audit", "ChecklistVersion", "Location", "Photo", "Region", "ROLES",
+           "User"]

@@ -35,6 +35,19 @@ def test_phone_photo_is_upright_and_sized(phone_photo):
     assert blue > 200 and red < 60
 
 
+def test_heic_orientation_is_applied_once():
+    sensor = Image.new("RGB", (400, 300), (0, 0, 255))
+    sensor.paste((255, 0, 0), (0, 0, 200, 300))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    data = io.BytesIO()
+    sensor.save(data, "HEIF", exif=exif.tobytes())
+    photo = process_image(io.BytesIO(data.getvalue()), MAX_PIXELS)
+    display = rendition(photo.display.data).convert("RGB")
+    assert display.size == (300, 400) == (photo.width, photo.height)
+    assert display.getpixel((150, 20))[0] > 200 and display.getpixel((150, 380))[2] > 200
+
+
 def test_phone_photo_renditions_carry_no_metadata(phone_photo):
     for data in (phone_photo.display.data, phone_photo.thumb.data):
         image = rendition(data)
