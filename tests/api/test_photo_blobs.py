@@ -98,3 +98,16 @@ def test_verify_reports_missing_blobs(client, runner, organisation, audit_id):
     assert f"photo {stored.id}: thumb blob {stored.thumb_sha256} is missing" in result.output
     served = client.get(photo["thumb_url"], headers=organisation.headers("manager"))
     assert served.status_code == 404
+
+
+def test_gc_and_verify_on_s3(app, client, runner, organisation, audit_id, monkeypatch, s3_store):
+    monkeypatch.setitem(app.extensions, "momento.photo_store", s3_store)
+    upload(client, organisation, audit_id, io.BytesIO(small_jpeg((5, 50, 5))))
+    kept = {name for name, _ in s3_store.blobs()}
+    orphan = s3_store.put(b"left behind by a crashed upload", "image/jpeg")
+    assert runner.invoke(args=["photos", "gc"]).output == "Removed 0 unreferenced blobs.\n"
+    assert "Removed 1 " in runner.invoke(args=["photos", "gc", "--grace-hours", "0"]).output
+    assert {name for name, _ in s3_store.blobs()} == kept and orphan not in kept
+    assert runner.invoke(args=["photos", "verify"]).exit_code == 0
+    s3_store.delete(kept.pop())
+    assert runner.invoke(args=["photos", "verify"]).exit_code == 1
