@@ -51,6 +51,7 @@ test-postgres: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/submit.py
+	$(PY) bench/photos.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .hypothesis

@@ -35,10 +35,11 @@ def create_app(config=None):
     _configure_sqlite(app)
     _configure_login()
 
-    from . import cli
+    from . import cli, photo_files
     from .api import errors, register_resources
 
     register_resources(rest_api)
+    app.register_blueprint(photo_files.bp)
     errors.register(app)
     cli.register(app)
     _load_checklists(app)

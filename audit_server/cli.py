@@ -1,12 +1,12 @@
-"""flask commands: seed-demo, users, regions, locations, checklists."""
+"""flask commands: seed-demo, users, regions, locations, checklists, photos."""
 import sys
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from .services import accounts, checklists, demo, org
+from .services import accounts, checklists, demo, org, photos
 from .services.errors import InvalidInput
 
 
@@ -112,6 +112,30 @@ def check_checklists(files):
         sys.exit(1)
 
 
+photo_group = AppGroup("photos", help="Photo blobs.")
+
+
+@photo_group.command("gc")
+@click.option("--grace-hours", default=24.0, show_default=True, type=click.FloatRange(min=0),
+              help="Keep unreferenced blobs younger than this (uploads still in flight).")
+def photos_gc(grace_hours):
+    """Remove the blobs that no photo references."""
+    cutoff = datetime.now(timezone.utc) - timedelta(hours=grace_hours)
+    removed = photos.collect_garbage(cutoff)
+    click.echo(f"Removed {removed} unreferenced blobs.")
+
+
+@photo_group.command("verify")
+def photos_verify():
+    """Report photos whose blobs are missing (exit status 1 if any)."""
+    missing = photos.missing_blobs()
+    for photo_id, size, name in missing:
+        click.secho(f"photo {photo_id}: {size} blob {name} is missing", fg="red", err=True)
+    if missing:
+        sys.exit(1)
+    click.echo("Every photo has its blobs.")
+
+
 def register(app):
-    for command in (seed_demo, users, regions, locations, checklist_group):
+    for command in (seed_demo, users, regions, locations, checklist_group, photo_group):
         app.cli.add_command(command)

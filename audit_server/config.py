@@ -23,6 +23,15 @@ class Config:
     API_TOKEN_HOURS = _int("API_TOKEN_HOURS", 12)
     # JSON request bodies larger than this are refused with 413.
     MAX_JSON_BYTES = _int("MAX_JSON_BYTES", 1024 * 1024)
+    # Photos: where the blobs live ("local": PHOTO_DIR, default instance/photos; "s3": the
+    # S3_* settings, credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), and limits.
+    PHOTO_STORE = os.environ.get("PHOTO_STORE", "local")
+    PHOTO_DIR = os.environ.get("PHOTO_DIR") or None
+    S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL") or None
+    S3_BUCKET = os.environ.get("S3_BUCKET") or None
+    S3_REGION = os.environ.get("S3_REGION") or None
+    PHOTO_MAX_BYTES = _int("PHOTO_MAX_BYTES", 25 * 1024 * 1024)
+    PHOTO_MAX_PIXELS = _int("PHOTO_MAX_PIXELS", 50_000_000)
     PER_PAGE_DEFAULT = 50
     PER_PAGE_MAX = 200
     # OpenAPI (flask-smorest)

@@ -4,14 +4,18 @@ import os
 import uuid
 from datetime import datetime, timedelta, timezone
 
+import boto3
 import psycopg
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
+from moto import mock_aws
 
 from audit_server import create_app
 from audit_server.extensions import db
 from audit_server.services import accounts, org
+from audit_server.storage import S3PhotoStore
 
 PASSWORD = "correct horse battery"
 
@@ -32,6 +36,16 @@ def database_url(tmp_path_factory):
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose every request runs in an app context of its own, as in
+    production. Without it, requests made while a test holds an app context would
+    share its `g`, so the first signed-in user would stick."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app(database_url, tmp_path_factory):
     app = create_app({
@@ -41,6 +55,7 @@ def app(database_url, tmp_path_factory):
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
     })
     app.instance_path = str(tmp_path_factory.mktemp("instance"))
+    app.test_client_class = IsolatedClient
     with app.app_context():
         upgrade()
     yield app
@@ -70,6 +85,22 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def s3_client(monkeypatch):
+    """A client of moto's in-memory S3 with an empty bucket "momento-photos"."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        client = boto3.client("s3", region_name="us-east-1")
+        client.create_bucket(Bucket="momento-photos")
+        yield client
+
+
+@pytest.fixture
+def s3_store(s3_client):
+    return S3PhotoStore(s3_client, "momento-photos")
 
 
 class Org:
@@ -110,10 +141,9 @@ class Org:
 
 @pytest.fixture
 def organisation(app):
-    """The small organisation. Requests must not run inside a pushed app context
-    (Flask would reuse it, and with it the signed-in user), so this pushes its own."""
+    """The small organisation; the test runs in an app context (requests get their own)."""
     with app.app_context():
-        return Org(app)
+        yield Org(app)
 
 
 def best_walk_in():

@@ -6,12 +6,16 @@ from werkzeug.exceptions import BadRequest, Unauthorized, UnsupportedMediaType
 
 PREFIX = "/api/v1"
 WRITE_METHODS = {"POST", "PUT", "PATCH"}
+# Room for a multipart body's boundaries and small fields beside its file.
+MULTIPART_OVERHEAD = 64 * 1024
 
 
-def resource_blueprint(name, import_name, url_prefix, *, description="", public=(), body="json"):
+def resource_blueprint(name, import_name, url_prefix, *, description="", public=(), body="json",
+                       body_limit="MAX_JSON_BYTES"):
     """A blueprint for one resource. Every endpoint requires a signed-in user, except
     the view functions named in `public`; writes must carry `body` ("json" or
-    "multipart"), and JSON bodies must parse and stay under MAX_JSON_BYTES."""
+    "multipart"), and JSON bodies must parse. Bodies larger than the setting named by
+    `body_limit` (plus the multipart overhead) are refused with 413 before they are read."""
     blp = Blueprint(name, import_name, url_prefix=PREFIX + url_prefix, description=description)
     public_endpoints = {f"{name}.{view}" for view in public}
 
@@ -21,22 +25,26 @@ def resource_blueprint(name, import_name, url_prefix, *, description="", public=
             raise Unauthorized("Sign in first: send 'Authorization: Bearer <token>'.")
         if request.method not in WRITE_METHODS:
             return
+        request.max_content_length = current_app.config[body_limit]
         if body == "json":
-            request.max_content_length = current_app.config["MAX_JSON_BYTES"]
             if request.mimetype != "application/json":
                 raise UnsupportedMediaType("Send the body as application/json.")
             if request.get_json(silent=True) is None:
                 raise BadRequest("The request body is not valid JSON.")
-        elif request.mimetype != "multipart/form-data":
-            raise UnsupportedMediaType("Send the body as multipart/form-data.")
+        else:
+            # Files beyond 500 kB stream to a temporary file; other fields stay small.
+            request.max_content_length += MULTIPART_OVERHEAD
+            request.max_form_memory_size = MULTIPART_OVERHEAD
+            if request.mimetype != "multipart/form-data":
+                raise UnsupportedMediaType("Send the body as multipart/form-data.")
 
     return blp
 
 
 def register_resources(api):
-    from . import actions, audits, auth, checklists, locations
+    from . import actions, audits, auth, checklists, locations, photos
 
-    for module in (auth, checklists, locations, audits, actions):
+    for module in (auth, checklists, locations, audits, photos, actions):
         api.register_blueprint(module.blp)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearer": []}]

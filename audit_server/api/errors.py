@@ -5,7 +5,8 @@ from flask import jsonify, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from ..extensions import db
-from ..services.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
+from ..services.errors import (Conflict, Forbidden, InvalidInput, NotFound, ServiceError,
+                               TooLarge, UnsupportedType)
 from . import PREFIX
 
 log = logging.getLogger(__name__)
@@ -16,7 +17,8 @@ CODES = {
     415: "unsupported_media_type", 422: "validation_error", 429: "rate_limited",
     500: "internal_error", 503: "unavailable",
 }
-SERVICE_STATUS = {InvalidInput: 422, Forbidden: 403, NotFound: 404, Conflict: 409}
+SERVICE_STATUS = {InvalidInput: 422, Forbidden: 403, NotFound: 404, Conflict: 409, TooLarge: 413,
+                  UnsupportedType: 415}
 
 
 def is_api_request():

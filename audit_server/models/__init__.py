@@ -3,7 +3,8 @@ from .actions import ActionEvent, CorrectiveAction
 from .audits import Answer, Audit
 from .checklists import ChecklistVersion
 from .org import Location, Region
+from .photos import Photo
 from .users import ROLES, ApiToken, User
 
 __all__ = ["ActionEvent", "Answer", "ApiToken", "Audit", "ChecklistVersion", "CorrectiveAction",
-           "Location", "Region", "ROLES", "User"]
+           "Location", "Photo", "Region", "ROLES", "User"]

@@ -46,6 +46,9 @@ class Audit(db.Model):
     actions: Mapped[list["CorrectiveAction"]] = relationship(  # noqa: F821
         secondary="action_audits", viewonly=True, order_by="CorrectiveAction.id"
     )
+    photos: Mapped[list["Photo"]] = relationship(  # noqa: F821 (models/photos.py)
+        order_by="Photo.created_at", viewonly=True
+    )
 
     __table_args__ = (
         sa.ForeignKeyConstraint(["checklist_id", "checklist_version"],
@@ -58,6 +61,15 @@ class Audit(db.Model):
     @property
     def failed_items(self):
         return [a.item_id for a in self.answers if a.failed]
+
+    @property
+    def photos_missing(self):
+        """Failed items whose checklist asks for a photo and that have none yet."""
+        wanted = {item["id"] for section in self.checklist.definition["sections"]
+                  for item in section["items"] if item.get("photo_when_failed")}
+        documented = {p.item_id for p in self.photos}
+        return [a.item_id for a in self.answers
+                if a.failed and a.item_id in wanted and a.item_id not in documented]
 
 
 class Answer(db.Model):

@@ -3,6 +3,7 @@ from datetime import timezone
 from marshmallow import Schema, fields, validate
 
 from .common import PageArgs
+from .photos import PhotoSchema
 
 
 class AuditSubmissionSchema(Schema):
@@ -43,6 +44,16 @@ class ScoreSchema(Schema):
 _score_schema = ScoreSchema()
 
 
+def _answers(audit):
+    missing = set(audit.photos_missing)
+    return {
+        x.item_id: {"value": x.value, "comment": x.comment, "applies": x.applies,
+                    "points": x.points, "max_points": x.max_points, "failed": x.failed,
+                    "photo_missing": x.item_id in missing}
+        for x in audit.answers
+    }
+
+
 class AuditSchema(Schema):
     id = fields.UUID()
     location_id = fields.Integer()
@@ -53,12 +64,11 @@ class AuditSchema(Schema):
     submitted_at = fields.AwareDateTime()
     received_at = fields.AwareDateTime()
     notes = fields.String()
-    answers = fields.Function(lambda a: {
-        x.item_id: {"value": x.value, "comment": x.comment, "applies": x.applies,
-                    "points": x.points, "max_points": x.max_points, "failed": x.failed}
-        for x in a.answers
-    })
+    answers = fields.Function(_answers)
     score = fields.Function(lambda a: _score_schema.dump(a))
+    photos = fields.List(fields.Nested(PhotoSchema))
+    # Failed items whose checklist asks for a photo and that have none attached yet.
+    photos_missing = fields.List(fields.String())
     # The corrective actions this audit opened or was linked to.
     actions = fields.Function(lambda a: [
         {"id": x.id, "item_id": x.item_id, "status": x.status} for x in a.actions

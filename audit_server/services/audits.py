@@ -9,12 +9,13 @@ from sqlalchemy.orm import make_transient_to_detached, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
-from ..models import Answer, Audit
+from ..models import Answer, Audit, Photo
 from ..models.types import utcnow
 from . import access
 from .actions import follow_up_audit
 from .checklists import find_version, validate_answers
 from .errors import Conflict, InvalidInput, NotFound
+from .photos import store_photo
 from .scoring import iter_items, score_answers
 
 CLOCK_SKEW = timedelta(hours=24)
@@ -158,7 +159,7 @@ def new_audit(user, data, checklist):
 
 def _audit_query(user):
     stmt = sa.select(Audit).options(
-        selectinload(Audit.answers), selectinload(Audit.actions))
+        selectinload(Audit.answers), selectinload(Audit.actions), selectinload(Audit.photos))
     return access.in_scope(stmt, user, Audit.location_id)
 
 
@@ -188,3 +189,26 @@ def list_audits(user, page, per_page, location_id=None, checklist_id=None, since
     audits = {a.id: a for a in db.session.scalars(_audit_query(user).where(Audit.id.in_(ids)))}
     return [audits[i] for i in ids], total
 
+
+
+def add_audit_photo(user, audit_id, photo_id, file_stream, item_id=None, caption=""):
+    """Attach a photo to an audit the user may see, optionally to one of its checklist
+    items. Returns (photo, created); idempotent like store_photo."""
+    audit = get_audit(user, audit_id)
+    items = {item["id"] for _, item in iter_items(audit.checklist.definition)}
+    if item_id is not None and item_id not in items:
+        raise InvalidInput("This audit's checklist has no such item.",
+                           {"item_id": ["Not an item of this audit's checklist."]})
+    return store_photo(user, photo_id, file_stream, caption=caption, audit_id=audit.id,
+                       item_id=item_id)
+
+
+def list_audit_photos(user, audit_id, page, per_page):
+    """One page of an audit's photos, oldest first, and the total count."""
+    audit = get_audit(user, audit_id)
+    stmt = sa.select(Photo).where(Photo.audit_id == audit.id)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
+    photos = db.session.scalars(
+        stmt.order_by(Photo.created_at, Photo.id).limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return photos, total

@@ -32,3 +32,15 @@ class Conflict(ServiceError):
     """The request contradicts what is stored (same id, other content; stale version)."""
 
     code = "conflict"
+
+
+class TooLarge(ServiceError):
+    """The upload is larger than allowed."""
+
+    code = "payload_too_large"
+
+
+class UnsupportedType(ServiceError):
+    """The upload's content is not of a kind we accept (judged by content, not name)."""
+
+    code = "unsupported_media_type"

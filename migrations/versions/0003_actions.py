@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = '0003_actions'
-down_revision = '0001_core'
+down_revision = '0002_photos'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,38 @@
+from flask_login import current_user
+
+from ..schemas.common import page_of
+from ..schemas.photos import PhotoFileSchema, PhotoQuerySchema, PhotoSchema, PhotoUploadSchema
+from ..services import audits
+from . import resource_blueprint
+
+blp = resource_blueprint("audit_photos", __name__, "/audits", description="Photo evidence",
+                         body="multipart", body_limit="PHOTO_MAX_BYTES")
+
+
+@blp.route("/<uuid:audit_id>/photos", methods=["POST"])
+@blp.arguments(PhotoUploadSchema, location="form")
+@blp.arguments(PhotoFileSchema, location="files")
+@blp.response(201, PhotoSchema)
+@blp.alt_response(200, schema=PhotoSchema, description="The same photo was already stored.")
+@blp.alt_response(409, description="This id was used for a photo with other content.")
+@blp.alt_response(413, description="The photo is too large.")
+@blp.alt_response(415, description="Not a JPEG, PNG, WebP or HEIC image.")
+def upload(form, files, audit_id):
+    """Attach a photo to an audit (JPEG, PNG, WebP or HEIC; judged by content).
+    Safe to retry: the client's id makes it idempotent."""
+    photo, created = audits.add_audit_photo(
+        current_user, audit_id, form["id"], files["photo"].stream,
+        item_id=form["item_id"], caption=form["caption"],
+    )
+    return photo, 201 if created else 200
+
+
+@blp.route("/<uuid:audit_id>/photos")
+@blp.arguments(PhotoQuerySchema, location="query")
+@blp.response(200, page_of(PhotoSchema))
+def list_photos(args, audit_id):
+    """An audit's photos, oldest first."""
+    page = args["page"]
+    per_page = PhotoQuerySchema().per_page_or_default(args)
+    items, total = audits.list_audit_photos(current_user, audit_id, page, per_page)
+    return {"items": items, "page": page, "per_page": per_page, "total": total}
