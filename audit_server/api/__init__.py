@@ -44,7 +44,8 @@ def resource_blueprint(name, import_name, url_prefix, *, description="", public=
 def register_resources(api):
     from . import actions, audits, auth, checklists, locations, photos
 
-    for module in (auth, checklists, locations, audits, photos, actions):
-        api.register_blueprint(module.blp)
+    for blp in (auth.blp, checklists.blp, locations.blp, audits.blp, photos.blp, actions.blp,
+                photos.action_blp):
+        api.register_blueprint(blp)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearer": []}]

@@ -2,11 +2,15 @@ from flask_login import current_user
 
 from ..schemas.common import page_of
 from ..schemas.photos import PhotoFileSchema, PhotoQuerySchema, PhotoSchema, PhotoUploadSchema
-from ..services import audits
+from ..services import actions, audits
+from ..services.errors import InvalidInput
 from . import resource_blueprint
 
 blp = resource_blueprint("audit_photos", __name__, "/audits", description="Photo evidence",
                          body="multipart", body_limit="PHOTO_MAX_BYTES")
+action_blp = resource_blueprint("action_photos", __name__, "/actions",
+                                description="Photos of corrective actions",
+                                body="multipart", body_limit="PHOTO_MAX_BYTES")
 
 
 @blp.route("/<uuid:audit_id>/photos", methods=["POST"])
@@ -36,3 +40,19 @@ def list_photos(args, audit_id):
     per_page = PhotoQuerySchema().per_page_or_default(args)
     items, total = audits.list_audit_photos(current_user, audit_id, page, per_page)
     return {"items": items, "page": page, "per_page": per_page, "total": total}
+
+
+@action_blp.route("/<int(max=2147483647):action_id>/photos", methods=["POST"])
+@action_blp.arguments(PhotoUploadSchema, location="form")
+@action_blp.arguments(PhotoFileSchema, location="files")
+@action_blp.response(201, PhotoSchema)
+@action_blp.alt_response(200, schema=PhotoSchema, description="The same photo was already stored.")
+@action_blp.alt_response(409, description="This id was used for a photo with other content.")
+def upload_after_photo(form, files, action_id):
+    """Attach the "after" photo that shows a corrective action's fix. Safe to retry."""
+    if form["item_id"] is not None:
+        message = "An action's photo documents the action's own item: send no item_id."
+        raise InvalidInput(message, {"item_id": [message]})
+    photo, created = actions.add_action_photo(
+        current_user, action_id, form["id"], files["photo"].stream, caption=form["caption"])
+    return photo, 201 if created else 200

@@ -56,8 +56,9 @@ class CorrectiveAction(db.Model):
     repeat_count: Mapped[int] = mapped_column(default=0)
     verification_proposed_by_audit_id: Mapped[uuid.UUID | None] = mapped_column(
         sa.ForeignKey("audits.id"))
-    # The "after" photo's id (the photo store links it once photos are merged).
-    after_photo_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
+    # The "after" photo that shows the fix (cleared when the action is reopened).
+    after_photo_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey(
+        "photos.id", ondelete="SET NULL", use_alter=True, name="fk_corrective_actions_after_photo"))
     version: Mapped[int] = mapped_column(default=1)
 
     location: Mapped[Location] = relationship()

@@ -22,8 +22,14 @@ class Photo(db.Model):
     __tablename__ = "photos"
 
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)
-    # What the photo documents. Only audits for now; corrective actions will add theirs.
-    audit_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("audits.id", ondelete="CASCADE"))
+    # Where it was taken: who may see it follows from this (services/access.py).
+    location_id: Mapped[int] = mapped_column(sa.ForeignKey("locations.id"), index=True)
+    # What it documents: an audit (evidence of a failure) or a corrective action (the fix).
+    audit_id: Mapped[uuid.UUID | None] = mapped_column(
+        sa.ForeignKey("audits.id", ondelete="CASCADE"))
+    action_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("corrective_actions.id", ondelete="CASCADE", name="fk_photos_action_id"),
+        index=True)
     item_id: Mapped[str | None] = mapped_column(sa.String(64))
     caption: Mapped[str] = mapped_column(sa.Text, default="")
     original_sha256: Mapped[str] = mapped_column(sa.String(64))
@@ -39,7 +45,10 @@ class Photo(db.Model):
     uploaded_by: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    __table_args__ = (sa.Index("ix_photos_audit_id", "audit_id"),)
+    __table_args__ = (
+        sa.Index("ix_photos_audit_id", "audit_id"),
+        sa.CheckConstraint("(audit_id IS NULL) <> (action_id IS NULL)", name="ck_photos_one_subject"),
+    )
 
     def blob(self, size):
         """The SHA-256 of a rendition ("display" or "thumb")."""

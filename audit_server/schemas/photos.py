@@ -27,7 +27,9 @@ def _url(size):
 
 class PhotoSchema(Schema):
     id = fields.UUID()
-    audit_id = fields.UUID()
+    location_id = fields.Integer()
+    audit_id = fields.UUID(allow_none=True)
+    action_id = fields.Integer(allow_none=True)
     item_id = fields.String(allow_none=True)
     caption = fields.String()
     content_type = fields.String()

@@ -34,6 +34,7 @@ from ..models.types import utcnow
 from ..models.users import user_locations
 from . import access
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
+from .photos import store_photo
 
 MOVES = {
     "open": ("in_progress", "done"),
@@ -255,6 +256,28 @@ def reassign_action(user, action, owner_id, reason, now):
 def _record(action, actor_id, kind, at, **values):
     """Append one entry to the action's timeline."""
     db.session.add(ActionEvent(action=action, actor_id=actor_id, kind=kind, at=at, **values))
+
+
+def add_action_photo(user, action_id, photo_id, file_stream, caption=""):
+    """Attach the "after" photo that shows the fix. Returns (photo, created).
+
+    Idempotent like store_photo: the same upload again returns the stored photo and
+    changes nothing. The photo is committed first; the action then points at it, so
+    a retry after a failure in between completes the job.
+    """
+    action = get_action(user, action_id)
+    if action.status == "verified":
+        message = "A verified action is final: it takes no more photos."
+        raise InvalidInput(message, {"photo": [message]})
+    photo, created = store_photo(user, photo_id, file_stream, caption=caption,
+                                 location_id=action.location_id, action_id=action.id)
+    if action.after_photo_id != photo.id:
+        now = utcnow()
+        action.after_photo_id = photo.id
+        action.updated_at = now
+        _record(action, user.id, "photo", now, to_value=str(photo.id), note=caption)
+        db.session.commit()
+    return photo, created
 
 
 # --- reading -----------------------------------------------------------------

@@ -199,8 +199,8 @@ def add_audit_photo(user, audit_id, photo_id, file_stream, item_id=None, caption
     if item_id is not None and item_id not in items:
         raise InvalidInput("This audit's checklist has no such item.",
                            {"item_id": ["Not an item of this audit's checklist."]})
-    return store_photo(user, photo_id, file_stream, caption=caption, audit_id=audit.id,
-                       item_id=item_id)
+    return store_photo(user, photo_id, file_stream, caption=caption, location_id=audit.location_id,
+                       audit_id=audit.id, item_id=item_id)
 
 
 def list_audit_photos(user, audit_id, page, per_page):

@@ -17,7 +17,7 @@ from flask import current_app
 from PIL import ExifTags, Image, ImageOps
 
 from ..extensions import db
-from ..models import Audit, Photo
+from ..models import Photo
 from ..storage import photo_store
 from . import access
 from .errors import Conflict, InvalidInput, NotFound, TooLarge, UnsupportedType
@@ -223,9 +223,9 @@ def _replay(existing, original, caption, subject):
 
 
 def visible_photo(user, photo_id):
-    """A photo whose audit's location the user may see; NotFound otherwise."""
-    stmt = sa.select(Photo).join(Audit, Audit.id == Photo.audit_id).where(Photo.id == photo_id)
-    photo = db.session.scalar(access.in_scope(stmt, user, Audit.location_id))
+    """A photo taken at a location the user may see; NotFound otherwise."""
+    stmt = sa.select(Photo).where(Photo.id == photo_id)
+    photo = db.session.scalar(access.in_scope(stmt, user, Photo.location_id))
     if photo is None:
         raise NotFound("No such photo.")
     return photo

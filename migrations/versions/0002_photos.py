@@ -18,7 +18,8 @@ depends_on = None
 def upgrade():
     op.create_table('photos',
     sa.Column('id', sa.Uuid(), nullable=False),
-    sa.Column('audit_id', sa.Uuid(), nullable=False),
+    sa.Column('location_id', sa.Integer(), nullable=False),
+    sa.Column('audit_id', sa.Uuid(), nullable=True),
     sa.Column('item_id', sa.String(length=64), nullable=True),
     sa.Column('caption', sa.Text(), nullable=False),
     sa.Column('original_sha256', sa.String(length=64), nullable=False),
@@ -32,16 +33,19 @@ def upgrade():
     sa.Column('captured_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('uploaded_by', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['location_id'], ['locations.id'], ),
     sa.ForeignKeyConstraint(['audit_id'], ['audits.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['uploaded_by'], ['users.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('photos', schema=None) as batch_op:
         batch_op.create_index('ix_photos_audit_id', ['audit_id'], unique=False)
+        batch_op.create_index('ix_photos_location_id', ['location_id'], unique=False)
 
 
 def downgrade():
     with op.batch_alter_table('photos', schema=None) as batch_op:
+        batch_op.drop_index('ix_photos_location_id')
         batch_op.drop_index('ix_photos_audit_id')
 
     op.drop_table('photos')

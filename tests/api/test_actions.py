@@ -1,4 +1,5 @@
 """Corrective actions through the API: opened by failures, owned, followed until verified."""
+import io
 import threading
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -12,6 +13,7 @@ from audit_server.models import ActionEvent, Audit, CorrectiveAction
 from audit_server.models.actions import action_audits
 from audit_server.services import actions as action_service
 from tests.conftest import audit_body, best_walk_in
+from tests.photo_samples import small_jpeg
 
 ACTIONS = "/api/v1/actions"
 WALK_IN = "five_second_walk_in"
@@ -68,6 +70,14 @@ def set_columns(app, action_id, **values):
         db.session.execute(sa.update(CorrectiveAction).where(CorrectiveAction.id == action_id)
                            .values(**values))
         db.session.commit()
+
+
+def upload_after_photo(client, organisation, action, role="manager", photo_id=None, **form):
+    """POST an "after" photo of the fix to an action."""
+    data = {"id": str(photo_id or uuid.uuid4()), "photo": (io.BytesIO(small_jpeg()), "after.jpg"),
+            **form}
+    return client.post(f"{ACTIONS}/{action['id']}/photos", data=data,
+                       content_type="multipart/form-data", headers=organisation.headers(role))
 
 
 def kinds(action):
@@ -265,7 +275,7 @@ def test_closing_a_photo_item_needs_an_after_photo(app, client, organisation):
     assert list(error["fields"]) == ["after_photo"]
     assert action_rows(app)[0].status == "open"
 
-    set_columns(app, action["id"], after_photo_id=uuid.uuid4())
+    assert upload_after_photo(client, organisation, action).status_code == 201
     action = action_for(client, organisation, audit, "floor_clean")
     assert action["has_after_photo"] is True
     r = patch(client, organisation, action, status="done", note="Mopped.")
@@ -275,8 +285,7 @@ def test_closing_a_photo_item_needs_an_after_photo(app, client, organisation):
 
 def test_reopening_needs_a_note_and_clears_the_after_photo(app, client, organisation):
     audit = submit(client, organisation, answers=failing("floor_clean"))
-    set_columns(app, action_for(client, organisation, audit, "floor_clean")["id"],
-                after_photo_id=uuid.uuid4())
+    upload_after_photo(client, organisation, action_for(client, organisation, audit, "floor_clean"))
     action = action_for(client, organisation, audit, "floor_clean")
     action = patch(client, organisation, action, status="done", note="Mopped.").get_json()
     assert patch(client, organisation, action, "regional", status="reopened").status_code == 422
@@ -651,3 +660,43 @@ def test_other_bad_requests(client, organisation):
                         headers=headers).status_code == 404
     assert client.get(ACTIONS).status_code == 401
     assert client.get(url).status_code == 401
+
+
+# --- the "after" photo --------------------------------------------------------
+
+def test_the_after_photo_is_stored_recorded_and_served(app, client, organisation):
+    audit = submit(client, organisation, answers=failing("floor_clean"))
+    action = action_for(client, organisation, audit, "floor_clean")
+    photo_id = uuid.uuid4()
+    r = upload_after_photo(client, organisation, action, photo_id=photo_id, caption="Mopped")
+    assert r.status_code == 201, r.get_json()
+    photo = r.get_json()
+    assert (photo["action_id"], photo["audit_id"], photo["location_id"]) == (
+        action["id"], None, organisation.locations["N1"])
+    again = upload_after_photo(client, organisation, action, photo_id=photo_id, caption="Mopped")
+    assert again.status_code == 200 and again.get_json() == photo
+    action = action_for(client, organisation, audit, "floor_clean")
+    assert action["after_photo_id"] == str(photo_id)
+    assert kinds(action).count("photo") == 1
+    # The regional manager of the location sees it; a manager elsewhere does not.
+    assert client.get(photo["thumb_url"], headers=organisation.headers("regional")).status_code == 200
+    assert client.get(photo["thumb_url"], headers=organisation.headers("manager_s")).status_code == 404
+    r = patch(client, organisation, action, status="done", note="Mopped and dried.")
+    assert r.status_code == 200 and r.get_json()["status"] == "done"
+
+
+def test_after_photo_uploads_are_scoped_and_checked(app, client, organisation):
+    audit = submit(client, organisation, answers=failing("floor_clean"))
+    action = action_for(client, organisation, audit, "floor_clean")
+    assert upload_after_photo(client, organisation, action, role="manager_s").status_code == 404
+    r = upload_after_photo(client, organisation, action, item_id="floor_clean")
+    assert r.status_code == 422 and "item_id" in r.get_json()["error"]["fields"]
+    r = client.post(f"{ACTIONS}/{action['id']}/photos", json={"id": str(uuid.uuid4())},
+                    headers=organisation.headers("manager"))
+    assert r.status_code == 415
+    assert upload_after_photo(client, organisation, action).status_code == 201
+    action = patch(client, organisation, action_for(client, organisation, audit, "floor_clean"),
+                   status="done", note="Fixed.").get_json()
+    action = patch(client, organisation, action, "regional", status="verified", note="Checked.").get_json()
+    r = upload_after_photo(client, organisation, action)
+    assert r.status_code == 422 and "final" in r.get_json()["error"]["message"]

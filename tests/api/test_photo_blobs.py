@@ -12,8 +12,8 @@ import pytest
 from audit_server.extensions import db
 from audit_server.models import Photo
 from audit_server.storage import photo_store
-from conftest import audit_body
-from photo_samples import small_jpeg
+from tests.conftest import audit_body
+from tests.photo_samples import small_jpeg
 
 ROOT = Path(__file__).resolve().parents[2]
 

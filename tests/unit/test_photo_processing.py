@@ -7,7 +7,7 @@ from PIL import Image
 
 from audit_server.services.errors import InvalidInput, TooLarge, UnsupportedType
 from audit_server.services.photos import process_image, read_original
-from photo_samples import (heic, phone_jpeg, png_claiming, small_jpeg, transparent_png,
+from tests.photo_samples import (heic, phone_jpeg, png_claiming, small_jpeg, transparent_png,
                            truncated_jpeg, webp)
 
 MAX_PIXELS = 50_000_000
