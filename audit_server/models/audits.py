@@ -65,11 +65,9 @@ class Audit(db.Model):
     @property
     def photos_missing(self):
         """Failed items whose checklist asks for a photo and that have none yet."""
-        wanted = {item["id"] for section in self.checklist.definition["sections"]
-                  for item in section["items"] if item.get("photo_when_failed")}
         documented = {p.item_id for p in self.photos}
         return [a.item_id for a in self.answers
-                if a.failed and a.item_id in wanted and a.item_id not in documented]
+                if a.failed and a.photo_when_failed and a.item_id not in documented]
 
 
 class Answer(db.Model):
@@ -89,6 +87,8 @@ class Answer(db.Model):
     max_points: Mapped[float | None] = mapped_column(sa.Float)
     failed: Mapped[bool] = mapped_column(default=False)
     critical: Mapped[bool] = mapped_column(default=False)
+    # The item asks for a photo when it fails (as the checklist version said).
+    photo_when_failed: Mapped[bool] = mapped_column(default=False)
 
     audit: Mapped[Audit] = relationship(back_populates="answers")
 

@@ -148,7 +148,8 @@ def open_corrective_action(audit, item, now):
 
 def link_repeated_failure(action, audit, now):
     """The item failed again while its action is not verified: link, don't duplicate."""
-    action.audits.append(audit)
+    # A plain INSERT: appending to action.audits would load every audit linked so far.
+    db.session.execute(action_audits.insert().values(action_id=action.id, audit_id=audit.id))
     action.repeat_count += 1
     proposer = action.verification_proposed_by_audit_id
     if proposer is not None and audit.submitted_at > db.session.get(Audit, proposer).submitted_at:

@@ -6,6 +6,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import make_transient_to_detached, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
@@ -115,6 +116,7 @@ def insert_audit(audit):
                            [{c.key: getattr(a, c.key) for c in answers.columns} for a in audit.answers])
     for stored in (audit, *audit.answers):
         make_transient_to_detached(stored)
+    set_committed_value(audit, "photos", [])  # a new audit has none yet
     db.session.add(audit)
     return True
 
@@ -153,6 +155,7 @@ def new_audit(user, data, checklist):
             points=None if result.points is None else float(result.points),
             max_points=None if result.max_points is None else float(result.max_points),
             failed=result.failed, critical=result.critical,
+            photo_when_failed=bool(item.get("photo_when_failed")),
         ))
     return audit
 

@@ -125,6 +125,7 @@ def upgrade():
     sa.Column('max_points', sa.Float(), nullable=True),
     sa.Column('failed', sa.Boolean(), nullable=False),
     sa.Column('critical', sa.Boolean(), nullable=False),
+    sa.Column('photo_when_failed', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['audit_id'], ['audits.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('audit_id', 'item_id')
     )
