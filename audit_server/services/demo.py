@@ -6,8 +6,9 @@ from datetime import datetime, time, timedelta, timezone
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import Location, Region, User
+from ..models import CorrectiveAction, Location, Region, User
 from .accounts import create_user
+from .actions import change_action, follow_up_audit
 from .audits import insert_audit, new_audit
 from .checklists import current_checklist, store_versions
 from .scoring import NA, applies, iter_items
@@ -33,6 +34,10 @@ USERS = [
     ("sevilla@momento.example", "manager", [], ["SEV-01"], "Lola Manager (Sevilla)"),
     ("malaga@momento.example", "manager", [], ["MAL-01"], "Pablo Manager (Málaga)"),
     ("canarias@momento.example", "manager", [], ["LPA-01"], "Nira Manager (Las Palmas)"),
+]
+CLOSING_NOTES = [
+    "Hablado con el equipo en la reunión de la mañana.", "Briefed the team at the morning huddle.",
+    "Turnos ajustados para cubrir la entrada.", "Added a second person at the counter at peak times.",
 ]
 FIRST_NOTICED = [
     "Un cliente esperando en la caja", "Staff smiling at the counter", "Cajas apiladas en la entrada",
@@ -95,7 +100,7 @@ def seed_audits(count, until, seed=7):
     checklists = [current_checklist("five_second_walk_in"), current_checklist("call_your_own_number")]
     store_versions({c.id: c for c in checklists})
     end = datetime.combine(until, time(20), tzinfo=timezone.utc)
-    made = 0
+    submissions = []
     for n in range(count):
         location = locations[n % len(locations)]
         checklist = checklists[rng.random() < 0.4]
@@ -106,14 +111,42 @@ def seed_audits(count, until, seed=7):
             applicable[item["id"]] = applies(item, values, applicable)
             if applicable[item["id"]]:
                 answers[item["id"]] = {"value": _answer(item, rng, quality.get(location.code, 0.85))}
-        data = {
+        submissions.append((location, checklist, {
             "id": uuid.UUID(int=rng.getrandbits(128), version=4),
             "location_id": location.id, "checklist_id": checklist.id,
             "started_at": started, "submitted_at": started + timedelta(seconds=rng.randint(40, 300)),
             "answers": answers, "notes": "",
-        }
-        made += insert_audit(new_audit(managers[location.id], data, checklist))
+        }))
+    # In the order they happened, so that repeated failures link and passes propose verification.
+    submissions.sort(key=lambda s: s[2]["submitted_at"])
+    made = 0
+    for n, (location, checklist, data) in enumerate(submissions):
+        audit = new_audit(managers[location.id], data, checklist)
+        if insert_audit(audit):
+            follow_up_audit(audit, checklist)
+            made += 1
         if n % 500 == 499:
             db.session.commit()
     db.session.commit()
+    if made:
+        _work_on_old_actions(end - timedelta(days=10), rng)
     return made
+
+
+def _work_on_old_actions(before, rng):
+    """Managers close most actions opened before `before` (those needing no photo) and
+    regional managers verify most of what was closed; the rest stays open or overdue."""
+    regionals = {r.id: u for u in db.session.scalars(sa.select(User).where(User.role == "regional"))
+                 for r in u.regions}
+    old = db.session.scalars(sa.select(CorrectiveAction).where(
+        CorrectiveAction.opened_at < before, CorrectiveAction.status == "open",
+        CorrectiveAction.photo_required.is_(False)).order_by(CorrectiveAction.id)).all()
+    for action in old:
+        if rng.random() < 0.2:
+            continue
+        owner, regional = action.owner, regionals[action.location.region_id]
+        done = change_action(owner, action.id, action.version, status="done",
+                             note=rng.choice(CLOSING_NOTES))
+        if rng.random() < 0.7:
+            change_action(regional, action.id, done.version, status="verified",
+                          note="Comprobado en la visita.")

@@ -2,7 +2,8 @@
 import sqlalchemy as sa
 
 from audit_server.extensions import db
-from audit_server.models import Audit, Location, User
+from audit_server.models import ActionEvent, Answer, Audit, CorrectiveAction, Location, User
+from audit_server.models.actions import action_audits
 from audit_server.services.accounts import authenticate
 
 CSV = (
@@ -86,10 +87,14 @@ def test_seed_demo_is_deterministic_and_idempotent(app, runner):
     result = runner.invoke(args=["seed-demo", "--audits", "30", "--until", "2026-06-30"])
     assert "0 new audits" in result.output
     with app.app_context():
-        db.session.execute(sa.delete(Audit))
+        for table in (ActionEvent.__table__, action_audits, CorrectiveAction.__table__, Answer.__table__,
+                      Audit.__table__):
+            db.session.execute(table.delete())
         db.session.commit()
     runner.invoke(args=["seed-demo", "--audits", "30", "--until", "2026-06-30"])
     with app.app_context():
         again = db.session.execute(sa.select(Audit.id, Audit.score_percent).order_by(Audit.id)).all()
         assert again == first
         assert len({p for _, p in first}) > 3  # a varied history, not one score
+        statuses = set(db.session.scalars(sa.select(CorrectiveAction.status)))
+        assert {"open", "verified"} <= statuses  # failures became actions, some followed up
