@@ -105,7 +105,8 @@ def follow_up_audit(audit, checklist):
     """Open, link or propose to verify the actions an audit's answers call for.
 
     Runs inside the audit's transaction and does not commit: the audit and its
-    actions are stored together or not at all.
+    actions are stored together or not at all. Returns the actions the audit opened
+    or was linked to.
     """
     failed = audit.failed_items
     passed = [a.item_id for a in audit.answers if a.max_points is not None and not a.failed]
@@ -119,14 +120,17 @@ def follow_up_audit(audit, checklist):
     ).order_by(CorrectiveAction.id).with_for_update()
     pending = {action.item_id: action for action in db.session.scalars(unverified)}
     now = utcnow()
+    followed = []
     for item_id in failed:
         if item_id in pending:
             link_repeated_failure(pending[item_id], audit, now)
+            followed.append(pending[item_id])
         else:
-            open_corrective_action(audit, checklist.item(item_id), now)
+            followed.append(open_corrective_action(audit, checklist.item(item_id), now))
     for item_id in passed:
         if item_id in pending:
             propose_verification(pending[item_id], audit, now)
+    return followed
 
 
 def open_corrective_action(audit, item, now):

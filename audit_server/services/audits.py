@@ -81,8 +81,9 @@ def submit_audit(user, data):
                 # Stored before (a replay), or by a concurrent replay just now.
                 db.session.rollback()
                 return _replay(db.session.get(Audit, data["id"]), data), False
-            follow_up_audit(audit, checklist)
+            actions = follow_up_audit(audit, checklist)
             db.session.commit()
+            set_committed_value(audit, "actions", sorted(actions, key=lambda a: a.id))
             return audit, True
         except (sa.exc.IntegrityError, StaleDataError):
             # Another audit of the same location opened or changed one of these
