@@ -55,6 +55,10 @@ class PhotoStore(ABC):
     def blobs(self):
         """Every stored blob as (name, modified_at as an aware UTC datetime)."""
 
+    def remove_partial_writes(self, older_than):
+        """Delete what writes cut short (by a crash) left before `older_than`; how many."""
+        return 0
+
 
 class LocalPhotoStore(PhotoStore):
     def __init__(self, root):
@@ -101,6 +105,14 @@ class LocalPhotoStore(PhotoStore):
             if BLOB_NAME.fullmatch(path.name):
                 modified = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
                 yield path.name, modified
+
+    def remove_partial_writes(self, older_than):
+        removed = 0
+        for path in self.root.glob("*/*/.partial-*"):
+            if datetime.fromtimestamp(path.stat().st_mtime, timezone.utc) < older_than:
+                path.unlink(missing_ok=True)
+                removed += 1
+        return removed
 
 
 class S3PhotoStore(PhotoStore):

@@ -239,8 +239,10 @@ def referenced_blobs():
 
 def collect_garbage(older_than):
     """Delete the blobs no row references that were last written before `older_than`
-    (the grace period protects uploads whose row is not committed yet). Returns how many."""
+    (the grace period protects uploads whose row is not committed yet), and what writes
+    cut short by a crash left behind. Returns how many blobs were deleted."""
     store = photo_store()
+    store.remove_partial_writes(older_than)
     referenced = referenced_blobs()
     removed = 0
     for name, modified in list(store.blobs()):

@@ -82,3 +82,17 @@ def test_settings_choose_the_store(tmp_path, s3_client):
     assert s3_client.get_object(Bucket="momento-photos", Key=f"{name[:2]}/{name[2:4]}/{name}")
     with pytest.raises(RuntimeError):
         open_photo_store({**settings, "PHOTO_STORE": "ftp"}, tmp_path)
+
+
+def test_local_store_removes_writes_cut_short_once_old_enough(tmp_path):
+    store = LocalPhotoStore(tmp_path)
+    name = store.put(b"whole", "image/jpeg")
+    folder = (tmp_path / name[:2] / name[2:4])
+    partial = folder / ".partial-crashed"
+    partial.write_bytes(b"half a pho")
+    now = datetime.now(timezone.utc)
+    assert store.remove_partial_writes(now - timedelta(hours=1)) == 0
+    assert partial.exists()
+    assert store.remove_partial_writes(now + timedelta(seconds=1)) == 1
+    assert not partial.exists()
+    assert [n for n, _ in store.blobs()] == [name]
