@@ -89,3 +89,11 @@ def user_for_token(token):
     if row is None or row.expires_at <= utcnow() or not row.user.active:
         return None
     return row.user
+
+
+def set_locale(user, locale, languages):
+    """Remember a person's language for their next sessions."""
+    if locale not in languages:
+        raise InvalidInput("Unknown language.", {"locale": ["Must be one of: " + ", ".join(languages) + "."]})
+    user.locale = locale
+    db.session.commit()
