@@ -41,6 +41,7 @@ def app(database_url, tmp_path_factory):
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": "test",
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        "SESSION_COOKIE_SECURE": False,  # the browser tests talk plain http to 127.0.0.1
     })
     app.instance_path = str(tmp_path_factory.mktemp("instance"))
     with app.app_context():
