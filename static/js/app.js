@@ -11,7 +11,7 @@ document.addEventListener("momento:queue", ({ detail }) => {
   const waiting = detail.audits + detail.photos;
   const parts = [];
   if (waiting) parts.push(t(waiting === 1 ? "one" : "many", waiting));
-  if (detail.refused) parts.push(t("refused", detail.refused));
+  if (detail.refused) parts.push(`${t("refused", detail.refused)} ${detail.reasons[0]}`);
   status.textContent = parts.join(" · ");
   status.classList.toggle("failed", detail.refused > 0);
   status.hidden = parts.length === 0;

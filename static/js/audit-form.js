@@ -164,7 +164,7 @@ async function showSent(audit) {
 }
 
 function showSummary(state, message) {
-  form.hidden = true;
+  for (const el of [form, ...document.querySelectorAll("[data-before-summary]")]) el.hidden = true;
   summary.hidden = false;
   summary.dataset.state = state;
   if (message) summary.querySelector('[data-state="refused"]').textContent = message;

@@ -87,6 +87,7 @@ export async function pending() {
     audits: audits.filter((a) => !a.refused).length,
     photos: queued.filter((p) => !p.refused).length,
     refused: audits.filter((a) => a.refused).length + queued.filter((p) => p.refused).length,
+    reasons: [...audits, ...queued].map((e) => e.refused).filter(Boolean),
     all: [...audits, ...queued],
   };
 }

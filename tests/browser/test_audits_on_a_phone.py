@@ -181,3 +181,17 @@ def test_no_serious_accessibility_problems(person, organisation, where):
     if where == "login":
         person.looks_at("login")
     assert person.serious_accessibility_problems() == []
+
+
+def test_a_regional_manager_chooses_a_location_by_its_door_url(person, organisation):
+    page = person.page
+    page.goto("/l/N2")
+    page.fill("#email", organisation.emails["regional"])
+    page.fill("#password", organisation.PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#chosen-title:has-text('North Two')")
+    person.looks_at("home-regional")
+    assert page.is_visible("text=North One")  # the other location, one tap away
+    response = page.goto("/l/S1")
+    assert response.status == 404
+    person.looks_at("not-found")

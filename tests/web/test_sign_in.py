@@ -65,3 +65,11 @@ def test_session_cookie_is_secure_unless_configured_otherwise():
     assert Config.SESSION_COOKIE_SECURE is True
     assert Config.SESSION_COOKIE_HTTPONLY is True
     assert Config.SESSION_COOKIE_SAMESITE == "Lax"
+
+
+def test_the_door_url_survives_signing_in(web, organisation):
+    response = web.get("/l/N1")
+    assert response.status_code == 302 and response.location == "/login?next=%2Fl%2FN1"
+    response = web.post("/login", {"email": organisation.emails["manager"],
+                                   "password": organisation.PASSWORD, "next": "/l/N1"})
+    assert response.location == "/l/N1"
