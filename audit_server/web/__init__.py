@@ -5,7 +5,7 @@ bp = Blueprint("web", __name__)
 
 
 def init_app(app):
-    from . import audits, auth, compression, home, i18n, offline, security  # noqa: F401 (routes)
+    from . import audits, auth, compression, errors, home, i18n, offline, security  # noqa: F401 (routes)
 
     i18n.init_app(app)
     security.init_app(app)

@@ -10,16 +10,18 @@ from . import bp
 
 def audited_location():
     """The location of the query string (or the one chosen at home), if the user may see it."""
-    location_id = request.args.get("location", type=int) or session.get("location_id")
+    asked = request.args.get("location", type=int)
+    location_id = asked or session.get("location_id")
     if location_id is None:
         locations = org.visible_locations(current_user)
-        if len(locations) != 1:
-            return None
-        return locations[0]
+        return locations[0] if len(locations) == 1 else None
     try:
         return org.get_location(current_user, location_id)
     except NotFound:
-        abort(404)
+        if asked:
+            abort(404)
+        session.pop("location_id", None)  # remembered, but no longer theirs: choose again
+        return None
 
 
 def audit_page(kind, template):

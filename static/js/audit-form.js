@@ -186,6 +186,10 @@ async function submit(event) {
   error.hidden = true;
   const body = submission();
   clearTimeout(saving);
+  const failing = new Set(items.filter((el) => applies(el) && isFailed(el)).map((el) => el.dataset.item));
+  for (const photo of (await store.all("photos")).filter((p) => p.auditId === draft.id && !failing.has(p.itemId))) {
+    await store.remove("photos", photo.id);
+  }
   await store.remove("drafts", draftKey);
   showSummary("queued");
   sessionStorage.setItem("momento:shown-audit", body.id);

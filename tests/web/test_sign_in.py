@@ -73,3 +73,8 @@ def test_the_door_url_survives_signing_in(web, organisation):
     response = web.post("/login", {"email": organisation.emails["manager"],
                                    "password": organisation.PASSWORD, "next": "/l/N1"})
     assert response.location == "/l/N1"
+
+
+def test_a_nul_in_the_email_is_just_a_wrong_login_for_the_api_too(client, organisation):
+    response = client.post("/api/v1/auth/token", json={"email": "a\x00@b.c", "password": "x"})
+    assert response.status_code == 401
