@@ -78,6 +78,51 @@ def test_walk_in_audit_from_home_to_summary(person, organisation, tmp_path):
     }""")
     assert photo == {"count": 1, "item": "floor_clean", "audit": str(audit.id), "width": 2000, "type": "image/jpeg"}
 
+    # Once the server takes photos, the queued one goes, as multipart, and leaves the phone.
+    uploads = []
+
+    def photo_endpoint(route):
+        uploads.append(route.request)
+        route.fulfill(status=201, content_type="application/json", body='{"id": "%s"}' % photo_id)
+
+    photo_id = page.evaluate("""async () => {
+        const db = await new Promise(r => { const q = indexedDB.open('momento'); q.onsuccess = () => r(q.result); });
+        return await new Promise(r => { const q = db.transaction('photos').objectStore('photos').getAllKeys(); q.onsuccess = () => r(q.result[0]); });
+    }""")
+    page.route(f"**/api/v1/audits/{audit.id}/photos", photo_endpoint)
+    page.evaluate("dispatchEvent(new Event('online'))")
+    page.wait_for_selector("#queue-status", state="hidden")
+    [upload] = uploads
+    body = upload.post_data_buffer
+    assert upload.headers["content-type"].startswith("multipart/form-data")
+    assert upload.headers["x-csrftoken"]
+    assert b'name="item_id"\r\n\r\nfloor_clean' in body
+    assert f'name="id"\r\n\r\n{photo_id}'.encode() in body
+    assert b"Content-Type: image/jpeg" in body
+
+
+def test_an_audit_the_server_refuses_stays_on_the_phone_with_the_reason(person, organisation):
+    page = person.page
+    person.signs_in()
+    page.click("text=Call your own number")
+    page.route("**/api/v1/audits", lambda route: route.fulfill(
+        status=422, content_type="application/json",
+        body='{"error": {"code": "validation_error", "message": "Unknown location."}}'))
+    person.answers("answered", "no")
+    page.click("text=Send the audit")
+    page.wait_for_selector("#summary[data-state=refused]:has-text('Unknown location.')")
+    page.wait_for_selector("#queue-status:has-text('1 not accepted by the server')")
+    person.looks_at("refused")
+    page.unroute("**/api/v1/audits")
+    page.reload()
+    page.wait_for_selector("#queue-status:has-text('Unknown location.')")
+    kept = page.evaluate("""async () => {
+        const db = await new Promise(r => { const q = indexedDB.open('momento'); q.onsuccess = () => r(q.result); });
+        return await new Promise(r => { const q = db.transaction('outbox').objectStore('outbox').getAll(); q.onsuccess = () => r(q.result); });
+    }""")
+    assert len(kept) == 1 and kept[0]["body"]["answers"] == {"answered": {"value": False}}
+    assert stored_audits() == []
+
 
 @pytest.mark.phone_locale("es-ES")
 def test_phone_audit_with_the_stopwatch_in_spanish(person, organisation):
@@ -131,11 +176,12 @@ def test_offline_audit_survives_a_reload_and_is_sent_once(person, organisation):
     page, context = person.page, person.page.context
     person.signs_in()
     person.waits_for_the_service_worker()
+    page.wait_for_function("""() => caches.open('momento-pages').then(c => c.keys())
+                                   .then(keys => keys.some(r => r.url.includes('/audit/walk-in')))""")
+    context.set_offline(True)  # no signal at the door: the audit starts from the phone's cache
     walks_in(person)
     page.fill("#first_noticed", "Dark entrance")
     person.answers("greeted_within_5s", "yes")
-
-    context.set_offline(True)
     person.answers("smile", "no")
     page.wait_for_timeout(400)  # the draft is saved as the answers are given
     page.reload()  # no signal: the service worker serves the page, the draft comes back
