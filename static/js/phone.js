@@ -21,7 +21,7 @@ function render() {
   time.textContent = clock(call.startedAt ? seconds(call.startedAt, call.endedAt ?? Date.now()) : 0);
   counter("rings").textContent = call.rings;
   counter("transfers").textContent = call.transfers;
-  button("start").disabled = Boolean(call.startedAt);
+  button("start").hidden = Boolean(call.startedAt);
   button("ring").disabled = !running || call.answered;
   button("answered").disabled = !running || call.answered;
   for (const name of ["hold", "transfer"]) button(name).disabled = !running || !call.answered;
@@ -41,6 +41,7 @@ function start() {
   if (call.startedAt) return;
   call.startedAt = Date.now();
   record(button("start").textContent.trim());
+  button("ring").focus(); // "Start" is gone: keep the keyboard where the call goes on
 }
 
 const actions = {
