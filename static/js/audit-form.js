@@ -119,8 +119,11 @@ async function takePhoto(el, file) {
   await showPhotoStatus(el);
 }
 
-function missingAnswers() {
-  return items.filter((el) => applies(el) && "required" in el.dataset && valueOf(el.dataset.item) === undefined);
+/** Items that need an answer, or whose number is out of range, before the audit can go. */
+function unfinishedItems() {
+  return items.filter((el) => applies(el) && (
+    ("required" in el.dataset && valueOf(el.dataset.item) === undefined)
+    || [...el.querySelectorAll("input[type=number]")].some((field) => !field.checkValidity())));
 }
 
 function submission() {
@@ -175,7 +178,7 @@ async function submit(event) {
   event.preventDefault();
   const error = document.getElementById("form-error");
   for (const el of items) el.classList.toggle("missing", false);
-  const missing = missingAnswers();
+  const missing = unfinishedItems();
   if (missing.length) {
     for (const el of missing) el.classList.add("missing");
     error.textContent = `${form.dataset.missingMessage} ${missing.map((el) => labelOf(el.dataset.item)).join(" · ")}`;

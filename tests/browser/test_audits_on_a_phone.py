@@ -157,6 +157,12 @@ def test_phone_audit_with_the_stopwatch_in_spanish(person, organisation):
     assert not page.is_visible("#item-owned")
     person.answers("answered", "yes")
     assert page.is_visible("#item-owned")
+    page.fill("#rings_to_answer", "-2")
+    page.click("text=Enviar la auditoría")  # too early: unanswered items, a negative count
+    error = page.inner_text("#form-error")
+    assert "Responde o corrige" in error and "¿Cuántos tonos" in error and "Cortesía" in error
+    assert stored_audits() == []
+    page.fill("#rings_to_answer", "3")
     page.fill("#hold_seconds", "40")  # the person corrects what the stopwatch measured
     for item_id, value in {"menu_easy": "na", "greeting_business_name": "yes", "greeting_own_name": "no",
                            "courtesy": "4", "reached_person": "yes", "warm_transfer": "yes",
