@@ -19,3 +19,12 @@ def test_the_catalogues_know_every_extracted_message():
     for language in ("es", "en"):
         with open(TRANSLATIONS / language / "LC_MESSAGES" / "messages.po", "rb") as po:
             assert template <= {m.id for m in read_po(po) if m.id}, language
+
+
+def test_the_catalogues_are_compiled():
+    """`make test` and `make run` compile them (`make translations`); bare pytest does not."""
+    for language in ("es", "en"):
+        compiled = TRANSLATIONS / language / "LC_MESSAGES" / "messages.mo"
+        po = compiled.with_suffix(".po")
+        assert compiled.exists() and compiled.stat().st_mtime >= po.stat().st_mtime, (
+            f"{compiled} is missing or older than its .po: run `make translations`")
