@@ -1,7 +1,7 @@
 // One audit being filled in: every answer is saved on the phone as it is given (a reload
 // or a closed tab loses nothing), then the audit goes to the outbox and the summary shows.
 import * as store from "./store.js";
-import { enqueueAudit } from "./outbox.js";
+import { enqueueAudit, flush } from "./outbox.js";
 import { downscale } from "./photo.js";
 
 const form = document.getElementById("audit-form");
@@ -170,7 +170,7 @@ function showSummary(state, message) {
   for (const el of [form, ...document.querySelectorAll("[data-before-summary]")]) el.hidden = true;
   summary.hidden = false;
   summary.dataset.state = state;
-  if (message) summary.querySelector('[data-state="refused"]').textContent = message;
+  if (message) summary.querySelector('[data-field="refusal"]').textContent = message;
   summary.focus();
 }
 
@@ -199,6 +199,34 @@ async function submit(event) {
   await enqueueAudit(form.dataset.api, body);
 }
 
+const refusedHere = async () => (await store.all("outbox")).find((entry) => entry.refused
+  && entry.body.checklist_id === form.dataset.checklist && entry.body.location_id === Number(form.dataset.location));
+
+/** Take a refused audit back into the form, under a new id, to be corrected and sent again. */
+async function correctRefused() {
+  const entry = await refusedHere();
+  if (!entry) return;
+  const old = entry.body;
+  const raw = Object.fromEntries(Object.entries(old.answers).map(([itemId, { value }]) => [
+    itemId, value === true ? "yes" : value === false ? "no" : String(value)]));
+  draft = { id: newId(), startedAt: old.started_at, stage: "checklist", raw, extra: {} };
+  for (const photo of (await store.all("photos")).filter((p) => p.auditId === old.id)) {
+    await store.put("photos", photo.id, { ...photo, auditId: draft.id, ready: false, attempts: 0 });
+  }
+  await store.put("drafts", draftKey, draft);
+  await store.remove("outbox", old.id);
+  form.reset();
+  restore(raw);
+  updateConditions();
+  summary.hidden = true;
+  form.hidden = false;
+  document.dispatchEvent(new CustomEvent("momento:correcting"));
+  form.querySelector("input, textarea").focus();
+  flush();
+}
+
+summary.querySelector('[data-action="correct"]').addEventListener("click", correctRefused);
+
 document.addEventListener("momento:audit-sent", (event) => {
   const { audit } = event.detail;
   if (audit.id === draft?.id) showSent(audit);
@@ -225,6 +253,8 @@ export async function openAudit() {
   form.addEventListener("change", () => { updateConditions(); save(); });
   form.addEventListener("input", save);
   form.addEventListener("submit", submit);
+  const refused = await refusedHere();
+  if (refused) showSummary("refused", refused.refused);
   return draft;
 }
 

@@ -31,6 +31,7 @@ function runCountdown() {
   }, 1000);
 }
 
+document.addEventListener("momento:correcting", showChecklist);
 const draft = await openAudit();
 if (draft.stage === "checklist" || draft.stage === "looking") {
   showChecklist();

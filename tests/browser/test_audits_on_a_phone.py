@@ -126,6 +126,17 @@ def test_an_audit_the_server_refuses_stays_on_the_phone_with_the_reason(person, 
     assert len(kept) == 1 and kept[0]["body"]["answers"] == {"answered": {"value": False}}
     assert stored_audits() == []
 
+    page.click("text=Correct it and send again")  # the reason is known: fix it, send it again
+    page.wait_for_selector("#audit-form:not([hidden])")
+    assert page.is_checked("#answered-no")
+    page.fill("#call_seconds", "12")
+    page.click("text=Send the audit")
+    page.wait_for_selector("#summary[data-state=sent]")
+    page.wait_for_selector("#queue-status", state="hidden")
+    [audit] = stored_audits()
+    assert str(audit.id) != kept[0]["body"]["id"]
+    assert {a.item_id: a.value for a in audit.answers} == {"answered": False, "call_seconds": 12}
+
 
 @pytest.mark.phone_locale("es-ES")
 def test_phone_audit_with_the_stopwatch_in_spanish(person, organisation):
