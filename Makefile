@@ -10,7 +10,11 @@ PORT    ?= 5000
 TEST_PG_SERVER ?= postgresql://postgres@127.0.0.1:5432/postgres
 PYTEST_ARGS ?=
 
-.PHONY: run test test-sqlite test-postgres bench clean
+# Compiled translations (.mo) are built from the committed catalogues (.po), never committed.
+CATALOGUES := $(wildcard audit_server/translations/*/LC_MESSAGES/messages.po)
+COMPILED   := $(CATALOGUES:.po=.mo)
+
+.PHONY: run test test-sqlite test-postgres bench clean translations messages
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +22,17 @@ $(STAMP): requirements.txt
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $(STAMP)
 
-run: $(STAMP)
+translations: $(COMPILED)
+
+%.mo: %.po | $(STAMP)
+	$(VENV)/bin/pybabel compile --use-fuzzy -i $< -o $@
+
+# After changing UI strings: extract them and merge them into the catalogues, then translate.
+messages: $(STAMP)
+	$(VENV)/bin/pybabel extract -F babel.cfg --no-location --omit-header -o audit_server/translations/messages.pot .
+	$(VENV)/bin/pybabel update -i audit_server/translations/messages.pot -d audit_server/translations --no-fuzzy-matching --ignore-obsolete
+
+run: $(STAMP) translations
 	$(FLASK) db upgrade
 	$(FLASK) checklists check
 	$(FLASK) seed-demo
@@ -26,17 +40,17 @@ run: $(STAMP)
 	@echo "  Momento is at http://$(HOST):$(PORT)/  (API: http://$(HOST):$(PORT)/api/v1/openapi.json)"
 	@echo "  Log in with any demo login above; the password is printed with them."
 	@echo
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	SESSION_COOKIE_SECURE=$${SESSION_COOKIE_SECURE:-false} $(FLASK) run --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
 	@$(MAKE) --no-print-directory test-sqlite
 	@$(MAKE) --no-print-directory test-postgres
 
-test-sqlite: $(STAMP)
+test-sqlite: $(STAMP) translations
 	@echo "=== Test suite on SQLite ==="
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-test-postgres: $(STAMP)
+test-postgres: $(STAMP) translations
 	@if $(PY) -c "import psycopg,sys; psycopg.connect(sys.argv[1], connect_timeout=3).close()" "$(TEST_PG_SERVER)" 2>/dev/null; then \
 	  echo "=== Test suite on PostgreSQL ($(TEST_PG_SERVER)) ==="; \
 	  TEST_DATABASE_URL="$(TEST_PG_SERVER)" $(PY) -m pytest $(PYTEST_ARGS); \
@@ -49,9 +63,10 @@ test-postgres: $(STAMP)
 	  if [ "$$CI" = "true" ]; then echo "CI=true: a skipped PostgreSQL run fails CI."; exit 1; fi; \
 	fi
 
-bench: $(STAMP)
+bench: $(STAMP) translations
 	$(PY) bench/submit.py
 	$(PY) bench/photos.py
+	$(PY) bench/pages.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .hypothesis

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from .config import Config
-from .extensions import db, login, migrate, rest_api
+from .extensions import babel, csrf, db, login, migrate, rest_api
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,16 +31,18 @@ def create_app(config=None):
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     login.init_app(app)
+    csrf.init_app(app)
     rest_api.init_app(app)
     _configure_sqlite(app)
     _configure_login()
 
-    from . import cli, photo_files
+    from . import cli, photo_files, web
     from .api import errors, register_resources
 
     register_resources(rest_api)
     app.register_blueprint(photo_files.bp)
     errors.register(app)
+    web.init_app(app)
     cli.register(app)
     _load_checklists(app)
     return app
@@ -74,6 +76,9 @@ def _configure_sqlite(app):
 def _configure_login():
     from .models import User
     from .services import accounts
+
+    login.login_view = "web.login"
+    login.login_message = None
 
     @login.user_loader
     def load_user(user_id):

@@ -6,6 +6,13 @@ DATABASE_URL, SECRET_KEY and PHOTO_STORE in the environment.
 import os
 
 
+def _bool(name, default):
+    value = os.environ.get(name)
+    if value in (None, ""):
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
 def _int(name, default):
     value = os.environ.get(name)
     return int(value) if value not in (None, "") else default
@@ -32,6 +39,21 @@ class Config:
     S3_REGION = os.environ.get("S3_REGION") or None
     PHOTO_MAX_BYTES = _int("PHOTO_MAX_BYTES", 25 * 1024 * 1024)
     PHOTO_MAX_PIXELS = _int("PHOTO_MAX_PIXELS", 50_000_000)
+    # The browser session: a cookie that scripts cannot read and other sites do not send
+    # with their forms. Secure (HTTPS only) unless SESSION_COOKIE_SECURE=false, which a
+    # developer serving plain http on their machine sets (`make run` does).
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    REMEMBER_COOKIE_HTTPONLY = True
+    # CSRF: checked in create_app for unsafe methods, except on bearer-token requests.
+    # No time limit: an audit queued offline is sent with its page's token hours later.
+    WTF_CSRF_CHECK_DEFAULT = False
+    WTF_CSRF_TIME_LIMIT = None
+    # Languages of the pages; the browser's Accept-Language chooses until the user does.
+    LANGUAGES = ("es", "en")
+    BABEL_DEFAULT_LOCALE = "es"
     PER_PAGE_DEFAULT = 50
     PER_PAGE_MAX = 200
     # OpenAPI (flask-smorest)

@@ -1,8 +1,10 @@
 """Extension objects, created unbound and initialised in create_app."""
+from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase
 
 
@@ -27,3 +29,5 @@ db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 login = LoginManager()
 rest_api = ErrorFormatApi()
+csrf = CSRFProtect()
+babel = Babel()

@@ -1,6 +1,7 @@
 """Fixtures: an app on a database of its own (SQLite, or PostgreSQL when
 TEST_DATABASE_URL names a server), emptied after every test."""
 import os
+import re
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -53,6 +54,7 @@ def app(database_url, tmp_path_factory):
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": "test",
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        "SESSION_COOKIE_SECURE": False,  # the browser tests talk plain http to 127.0.0.1
     })
     app.instance_path = str(tmp_path_factory.mktemp("instance"))
     app.test_client_class = IsolatedClient
@@ -106,6 +108,8 @@ def s3_store(s3_client):
 class Org:
     """A small organisation: regions N and S; locations N1, N2 (in N) and S1 (in S);
     an admin, a regional manager of N, a manager of N1 and a manager of S1."""
+
+    PASSWORD = PASSWORD
 
     def __init__(self, app):
         self.app = app
@@ -184,3 +188,35 @@ def audit_body(location_id, checklist_id="five_second_walk_in", answers=None, **
     }
     body.update(extra)
     return body
+
+
+class WebSession:
+    """A test client used like a browser: it signs in through the login form and
+    sends every form with the CSRF token of the page it came from. Each request runs
+    in an app context of its own, as in production (the signed-in user is not
+    remembered in `g` from one request to the next)."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def open(self, method, path, **kwargs):
+        with self.client.application.app_context():
+            return self.client.open(path, method=method, **kwargs)
+
+    def get(self, path, **kwargs):
+        return self.open("GET", path, **kwargs)
+
+    def csrf_token(self, path="/login"):
+        page = self.get(path, follow_redirects=True).get_data(as_text=True)
+        return re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+
+    def login(self, email, password=PASSWORD):
+        return self.post("/login", {"email": email, "password": password})
+
+    def post(self, path, data=None, **kwargs):
+        return self.open("POST", path, data=dict(data or {}, csrf_token=self.csrf_token()), **kwargs)
+
+
+@pytest.fixture
+def web(client):
+    return WebSession(client)

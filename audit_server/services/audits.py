@@ -216,3 +216,25 @@ def list_audit_photos(user, audit_id, page, per_page):
         stmt.order_by(Photo.created_at, Photo.id).limit(per_page).offset((page - 1) * per_page)
     ).all()
     return photos, total
+
+
+def latest_scores(user, location_ids):
+    """The latest audit of each checklist at each of the given locations the user may see:
+    {location_id: {checklist_id: Audit}}, one query with a window function."""
+    if not location_ids:
+        return {}
+    newest_first = sa.func.row_number().over(
+        partition_by=(Audit.location_id, Audit.checklist_id),
+        order_by=(Audit.submitted_at.desc(), Audit.id),
+    ).label("rank")
+    ranked = access.in_scope(
+        sa.select(Audit.id, newest_first).where(Audit.location_id.in_(location_ids)),
+        user, Audit.location_id,
+    ).subquery()
+    rows = db.session.scalars(
+        sa.select(Audit).join(ranked, ranked.c.id == Audit.id).where(ranked.c.rank == 1)
+    )
+    latest = {}
+    for audit in rows:
+        latest.setdefault(audit.location_id, {})[audit.checklist_id] = audit
+    return latest

@@ -253,3 +253,11 @@ def validate_answers(checklist, answers):
             errors.setdefault(f"answers.{item_id}", [problem])
     if errors:
         raise InvalidInput("Some answers are not valid for this checklist.", errors)
+
+
+def current_checklist_of_kind(kind):
+    """The current checklist of a kind ("walk_in", "phone"); the first by id if several."""
+    matches = sorted((c for c in current_checklists().values() if c.kind == kind), key=lambda c: c.id)
+    if not matches:
+        raise NotFound(f"No {kind} checklist.")
+    return matches[0]

@@ -1,0 +1,45 @@
+"""The two audits: the five-second walk-in and calling your own number."""
+from flask import abort, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required
+
+from ..services import org
+from ..services.checklists import current_checklist_of_kind
+from ..services.errors import NotFound
+from . import bp
+
+
+def audited_location():
+    """The location of the query string (or the one chosen at home), if the user may see it."""
+    asked = request.args.get("location", type=int)
+    location_id = asked or session.get("location_id")
+    if location_id is None:
+        locations = org.visible_locations(current_user)
+        return locations[0] if len(locations) == 1 else None
+    try:
+        return org.get_location(current_user, location_id)
+    except NotFound:
+        if asked:
+            abort(404)
+        session.pop("location_id", None)  # remembered, but no longer theirs: choose again
+        return None
+
+
+def audit_page(kind, template):
+    location = audited_location()
+    if location is None:
+        return redirect(url_for("web.home"))
+    checklist = current_checklist_of_kind(kind)
+    return render_template(template, location=location, checklist=checklist,
+                           definition=checklist.definition)
+
+
+@bp.route("/audit/walk-in")
+@login_required
+def walk_in():
+    return audit_page("walk_in", "audits/walk_in.html")
+
+
+@bp.route("/audit/phone")
+@login_required
+def phone():
+    return audit_page("phone", "audits/phone.html")

@@ -1,0 +1,53 @@
+"""Home: my locations with their latest scores, my open actions, and the two audits."""
+from flask import abort, render_template, request, session
+from flask_login import current_user, login_required
+
+from ..services import audits, my_work, org
+from ..services.checklists import current_checklist_of_kind
+from ..services.errors import NotFound
+from . import bp
+
+
+def chosen_location(locations, location_id):
+    """The location asked for, else the one remembered, else the only one."""
+    if location_id is not None:
+        chosen = next((loc for loc in locations if loc.id == location_id), None)
+        if chosen is None:
+            abort(404)
+        return chosen
+    remembered = session.get("location_id")
+    chosen = next((loc for loc in locations if loc.id == remembered), None)
+    if chosen is None and len(locations) == 1:
+        chosen = locations[0]
+    return chosen
+
+
+def render_home(locations, chosen):
+    if chosen is not None:
+        session["location_id"] = chosen.id
+    walk_in, phone = current_checklist_of_kind("walk_in"), current_checklist_of_kind("phone")
+    return render_template(
+        "home/index.html",
+        locations=locations, chosen=chosen,
+        latest=audits.latest_scores(current_user, [loc.id for loc in locations]),
+        walk_in_id=walk_in.id, phone_id=phone.id,
+        actions=my_work.open_corrective_actions(current_user),
+    )
+
+
+@bp.route("/")
+@login_required
+def home():
+    locations = org.visible_locations(current_user)
+    return render_home(locations, chosen_location(locations, request.args.get("location", type=int)))
+
+
+@bp.route("/l/<code>")
+@login_required
+def location_door(code):
+    """The URL of the QR code at a location's door."""
+    try:
+        location = org.location_by_code(current_user, code)
+    except NotFound:
+        abort(404)
+    return render_home(org.visible_locations(current_user), location)

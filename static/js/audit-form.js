@@ -1,0 +1,264 @@
+// One audit being filled in: every answer is saved on the phone as it is given (a reload
+// or a closed tab loses nothing), then the audit goes to the outbox and the summary shows.
+import * as store from "./store.js";
+import { enqueueAudit, flush } from "./outbox.js";
+import { downscale } from "./photo.js";
+
+const form = document.getElementById("audit-form");
+const summary = document.getElementById("summary");
+const items = [...form.querySelectorAll("[data-item]")];
+const itemById = new Map(items.map((el) => [el.dataset.item, el]));
+const draftKey = `${form.dataset.checklist}:${form.dataset.location}`;
+
+function newId() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const hex = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+const rawValue = (el) => {
+  const checked = el.querySelector("input[type=radio]:checked");
+  if (checked) return checked.value;
+  const field = el.querySelector("input[type=number], textarea");
+  return field ? field.value : "";
+};
+
+/** The answer of an item as the API wants it, or undefined when there is none. */
+export function valueOf(itemId) {
+  const el = itemById.get(itemId);
+  const raw = rawValue(el).trim();
+  if (raw === "") return undefined;
+  if (raw === "na" && el.dataset.type !== "text") return "na";
+  switch (el.dataset.type) {
+    case "yes_no": return raw === "yes";
+    case "rating": case "count": return Number.parseInt(raw, 10);
+    case "seconds": return Number(raw);
+    default: return raw;
+  }
+}
+
+const applies = (el) => !el.hidden;
+
+function isFailed(el) {
+  const value = valueOf(el.dataset.item);
+  if (el.dataset.type === "yes_no") return value === (el.dataset.bad === "yes");
+  if (el.dataset.type === "rating") return typeof value === "number" && value < 3;
+  return false;
+}
+
+function updateConditions() {
+  for (const el of items) {
+    if (!el.dataset.appliesItem) continue;
+    const other = itemById.get(el.dataset.appliesItem);
+    el.hidden = !(other && applies(other) && valueOf(other.dataset.item) === JSON.parse(el.dataset.appliesEquals));
+  }
+  for (const el of items.filter((e) => "photo" in e.dataset)) {
+    el.querySelector(".photo").hidden = !(applies(el) && isFailed(el));
+  }
+}
+
+let draft;
+let saving;
+
+function save() {
+  clearTimeout(saving);
+  saving = setTimeout(() => {
+    draft.raw = Object.fromEntries(items.map((el) => [el.dataset.item, rawValue(el)]));
+    store.put("drafts", draftKey, draft);
+  }, 150);
+}
+
+/** Keep `extra` (e.g. the stopwatch) with the draft. */
+export function saveExtra(key, value) {
+  draft.extra[key] = value;
+  save();
+}
+
+/** Fill in an item from a control (stopwatch buttons); the person can still edit it. */
+export function setValue(itemId, value) {
+  const el = itemById.get(itemId);
+  if (!el) return;
+  const raw = value === true ? "yes" : value === false ? "no" : String(value);
+  const radio = el.querySelector(`input[type=radio][value="${CSS.escape(raw)}"]`);
+  if (radio) radio.checked = true;
+  else el.querySelector("input, textarea").value = raw;
+  updateConditions();
+  save();
+}
+
+function restore(raw) {
+  for (const [itemId, value] of Object.entries(raw ?? {})) {
+    const el = itemById.get(itemId);
+    if (!el || value === "") continue;
+    const radio = el.querySelector(`input[type=radio][value="${CSS.escape(value)}"]`);
+    if (radio) radio.checked = true;
+    else if (el.querySelector("input[type=number], textarea")) el.querySelector("input[type=number], textarea").value = value;
+  }
+}
+
+async function photoFor(itemId) {
+  return (await store.all("photos")).find((p) => p.auditId === draft.id && p.itemId === itemId);
+}
+
+async function showPhotoStatus(el) {
+  const status = el.querySelector(".photo-status");
+  status.textContent = (await photoFor(el.dataset.item)) ? form.dataset.photoSaved : "";
+}
+
+async function takePhoto(el, file) {
+  const status = el.querySelector(".photo-status");
+  status.textContent = form.dataset.photoWorking;
+  const previous = await photoFor(el.dataset.item);
+  if (previous) await store.remove("photos", previous.id);
+  const id = newId();
+  const blob = await downscale(file);
+  await store.put("photos", id, { id, auditId: draft.id, itemId: el.dataset.item, blob, ready: false });
+  await showPhotoStatus(el);
+}
+
+/** Items that need an answer, or whose number is out of range, before the audit can go. */
+function unfinishedItems() {
+  return items.filter((el) => applies(el) && (
+    ("required" in el.dataset && valueOf(el.dataset.item) === undefined)
+    || [...el.querySelectorAll("input[type=number]")].some((field) => !field.checkValidity())));
+}
+
+function submission() {
+  const answers = {};
+  for (const el of items.filter(applies)) {
+    const value = valueOf(el.dataset.item);
+    if (value !== undefined) answers[el.dataset.item] = { value };
+  }
+  return {
+    id: draft.id,
+    location_id: Number(form.dataset.location),
+    checklist_id: form.dataset.checklist,
+    checklist_version: form.dataset.version,
+    started_at: draft.startedAt,
+    submitted_at: new Date().toISOString(),
+    answers,
+    notes: "",
+  };
+}
+
+const labelOf = (itemId) => itemById.get(itemId)?.querySelector("legend, label")?.textContent.trim() ?? itemId;
+
+function listInto(list, itemIds) {
+  list.replaceChildren(...itemIds.map((itemId) => Object.assign(document.createElement("li"), { textContent: labelOf(itemId) })));
+}
+
+async function showSent(audit) {
+  const score = audit.score;
+  const field = (name) => summary.querySelector(`[data-field="${name}"]`);
+  field("percent").textContent = score.percent === null ? "—" : `${Math.round(score.percent)} %`;
+  field("critical").hidden = !score.critical_failed;
+  listInto(field("failed"), score.failed_items);
+  field("failed").hidden = score.failed_items.length === 0;
+  field("none-failed").hidden = score.failed_items.length > 0;
+  const photos = (await store.all("photos")).filter((p) => p.auditId === audit.id);
+  const missing = score.failed_items.filter((itemId) => "photo" in (itemById.get(itemId)?.dataset ?? {})
+    && !photos.some((p) => p.itemId === itemId));
+  field("photos-missing").hidden = missing.length === 0;
+  listInto(field("photos-missing").querySelector("ul"), missing);
+  summary.dataset.state = "sent";
+}
+
+function showSummary(state, message) {
+  for (const el of [form, ...document.querySelectorAll("[data-before-summary]")]) el.hidden = true;
+  summary.hidden = false;
+  summary.dataset.state = state;
+  if (message) summary.querySelector('[data-field="refusal"]').textContent = message;
+  summary.focus();
+}
+
+async function submit(event) {
+  event.preventDefault();
+  const error = document.getElementById("form-error");
+  for (const el of items) el.classList.toggle("missing", false);
+  const missing = unfinishedItems();
+  if (missing.length) {
+    for (const el of missing) el.classList.add("missing");
+    error.textContent = `${form.dataset.missingMessage} ${missing.map((el) => labelOf(el.dataset.item)).join(" · ")}`;
+    error.hidden = false;
+    missing[0].querySelector("input, textarea").focus();
+    return;
+  }
+  error.hidden = true;
+  const body = submission();
+  clearTimeout(saving);
+  const failing = new Set(items.filter((el) => applies(el) && isFailed(el)).map((el) => el.dataset.item));
+  for (const photo of (await store.all("photos")).filter((p) => p.auditId === draft.id && !failing.has(p.itemId))) {
+    await store.remove("photos", photo.id);
+  }
+  await store.remove("drafts", draftKey);
+  showSummary("queued");
+  sessionStorage.setItem("momento:shown-audit", body.id);
+  await enqueueAudit(form.dataset.api, body);
+}
+
+const refusedHere = async () => (await store.all("outbox")).find((entry) => entry.refused
+  && entry.body.checklist_id === form.dataset.checklist && entry.body.location_id === Number(form.dataset.location));
+
+/** Take a refused audit back into the form, under a new id, to be corrected and sent again. */
+async function correctRefused() {
+  const entry = await refusedHere();
+  if (!entry) return;
+  const old = entry.body;
+  const raw = Object.fromEntries(Object.entries(old.answers).map(([itemId, { value }]) => [
+    itemId, value === true ? "yes" : value === false ? "no" : String(value)]));
+  draft = { id: newId(), startedAt: old.started_at, stage: "checklist", raw, extra: {} };
+  for (const photo of (await store.all("photos")).filter((p) => p.auditId === old.id)) {
+    await store.put("photos", photo.id, { ...photo, auditId: draft.id, ready: false, attempts: 0 });
+  }
+  await store.put("drafts", draftKey, draft);
+  await store.remove("outbox", old.id);
+  form.reset();
+  restore(raw);
+  updateConditions();
+  summary.hidden = true;
+  form.hidden = false;
+  document.dispatchEvent(new CustomEvent("momento:correcting"));
+  form.querySelector("input, textarea").focus();
+  flush();
+}
+
+summary.querySelector('[data-action="correct"]').addEventListener("click", correctRefused);
+
+document.addEventListener("momento:audit-sent", (event) => {
+  const { audit } = event.detail;
+  if (audit.id === draft?.id) showSent(audit);
+});
+document.addEventListener("momento:audit-refused", (event) => {
+  if (event.detail.id === draft?.id) showSummary("refused", event.detail.message);
+});
+
+/** Open (or restore) the draft of this page's audit. Returns it; `draft.stage` says where it was. */
+export async function openAudit() {
+  draft = await store.get("drafts", draftKey).catch(() => undefined);
+  if (!draft) {
+    draft = { id: newId(), startedAt: new Date().toISOString(), stage: "start", raw: {}, extra: {} };
+    await store.put("drafts", draftKey, draft);
+  }
+  restore(draft.raw);
+  updateConditions();
+  for (const el of items.filter((e) => "photo" in e.dataset)) {
+    showPhotoStatus(el);
+    el.querySelector("input[type=file]").addEventListener("change", (event) => {
+      if (event.target.files[0]) takePhoto(el, event.target.files[0]);
+    });
+  }
+  form.addEventListener("change", () => { updateConditions(); save(); });
+  form.addEventListener("input", save);
+  form.addEventListener("submit", submit);
+  const refused = await refusedHere();
+  if (refused) showSummary("refused", refused.refused);
+  return draft;
+}
+
+export function setStage(stage) {
+  draft.stage = stage;
+  save();
+}

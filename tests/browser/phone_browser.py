@@ -1,0 +1,113 @@
+"""Fixtures of the browser tests: Playwright (sync API) driving Debian's chromium in
+phone emulation against the app served by a real HTTP server in a thread.
+
+A module, not a conftest.py, so that `from conftest import ...` in the other test
+folders always means tests/conftest.py. Test modules import the fixtures they use."""
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+HERE = Path(__file__).resolve().parent
+AXE = HERE / "vendor" / "axe-core-4.14.1.min.js"
+SCREENSHOTS = HERE / "screenshots"
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3,
+         "is_mobile": True, "has_touch": True}
+
+
+def _missing_browser():
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright package is not installed"
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        return f"no chromium at {CHROMIUM} (apt-get install chromium)"
+    return None
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    problem = _missing_browser()
+    if problem:
+        message = f"BROWSER TESTS NOT RUN: {problem}."
+        print("\n" + "!" * 78 + f"\n!!! {message}\n" + "!" * 78)
+        if os.environ.get("CI") == "true":
+            pytest.fail(message + " CI=true: a browser test that cannot run fails.")
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(5)
+
+
+@pytest.fixture
+def phone(chromium, live_server, request):
+    """A fresh phone (own cookies, storage and service worker) in English;
+    mark a test with @pytest.mark.phone_locale("es-ES") for another language."""
+    marker = request.node.get_closest_marker("phone_locale")
+    context = chromium.new_context(base_url=live_server, locale=marker.args[0] if marker else "en-GB",
+                                   service_workers="allow", **PHONE)
+    context.set_default_timeout(15000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+class Person:
+    """What a manager does on their phone, step by step."""
+
+    def __init__(self, page, organisation):
+        self.page = page
+        self.organisation = organisation
+
+    def signs_in(self, role="manager"):
+        self.page.goto("/")
+        self.page.fill("#email", self.organisation.emails[role])
+        self.page.fill("#password", self.organisation.PASSWORD)
+        self.page.click("button[type=submit]")
+        self.page.wait_for_selector(".big-actions")
+
+    def answers(self, item_id, value):
+        self.page.click(f"label[for='{item_id}-{value}']")
+
+    def looks_at(self, name):
+        """Save a screenshot to look at (tests/browser/screenshots/, not committed)."""
+        SCREENSHOTS.mkdir(exist_ok=True)
+        self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+    def api(self, path):
+        """GET an API resource with the page's own session, as its scripts do."""
+        return self.page.evaluate("path => fetch(path).then(r => r.json())", path)
+
+    def waits_for_the_service_worker(self):
+        self.page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null")
+
+    def serious_accessibility_problems(self):
+        self.page.add_script_tag(path=str(AXE))
+        violations = self.page.evaluate("async () => (await axe.run(document)).violations")
+        return [f"{v['id']} ({v['impact']}): {v['help']} -> "
+                + "; ".join(node["target"][0] for node in v["nodes"][:5])
+                for v in violations if v["impact"] in ("serious", "critical")]
+
+
+@pytest.fixture
+def person(phone, organisation):
+    return Person(phone, organisation)

@@ -1,0 +1,248 @@
+"""A manager does both audits on a phone, online and offline."""
+import base64
+import time
+
+import pytest
+import sqlalchemy as sa
+
+from audit_server.extensions import db
+from audit_server.models import Audit, Photo
+from phone_browser import chromium, live_server, person, phone  # noqa: F401 (fixtures)
+
+WALK_IN_ANSWERS = {
+    "greeted_within_5s": "yes", "smile": "yes", "staff_available": "yes",
+    "floor_clean": "no", "entrance_clear": "no", "lighting_signage": "yes",
+    "queue_managed": "na", "smell_noise": "yes", "overall_impression": "4",
+}
+
+
+def stored_audits():
+    db.session.rollback()  # see what the server committed since
+    return db.session.scalars(sa.select(Audit)).all()
+
+
+def stored_photos():
+    db.session.rollback()
+    return db.session.scalars(sa.select(Photo)).all()
+
+
+def camera_photo(page):
+    """A camera-sized photo (4000 x 3000 JPEG), as a phone hands it over."""
+    data_url = page.evaluate("""() => {
+        const canvas = Object.assign(document.createElement('canvas'), {width: 4000, height: 3000});
+        const context = canvas.getContext('2d');
+        context.fillStyle = '#b49678';
+        context.fillRect(0, 0, 4000, 3000);
+        return canvas.toDataURL('image/jpeg', 0.9);
+    }""")
+    return {"name": "floor.jpg", "mimeType": "image/jpeg",
+            "buffer": base64.b64decode(data_url.split(",", 1)[1])}
+
+
+def walks_in(person):
+    page = person.page
+    page.click("text=Walk in as a customer")
+    page.wait_for_selector("#start-walk-in")
+    person.looks_at("walk-in-1-intro")
+    page.click("#start-walk-in")
+    page.wait_for_selector("#countdown:not([hidden])")
+    person.looks_at("walk-in-2-countdown")
+    page.wait_for_selector("#audit-form:not([hidden])", timeout=8000)
+
+
+def test_walk_in_audit_from_home_to_summary(person, organisation):
+    page = person.page
+    person.signs_in()
+    person.looks_at("home")
+    started = time.monotonic()
+    walks_in(person)
+    assert time.monotonic() - started >= 4.5  # the five seconds of just looking
+    page.fill("#first_noticed", "A pallet by the door")
+    for item_id, value in WALK_IN_ANSWERS.items():
+        person.answers(item_id, value)
+    assert page.is_visible("#item-floor_clean .photo") and not page.is_visible("#item-smile .photo")
+    page.set_input_files("#floor_clean-photo", camera_photo(page))
+    page.wait_for_selector("#item-floor_clean .photo-status:has-text('Photo saved')")
+    person.looks_at("walk-in-3-checklist")
+    page.click("text=Send the audit")
+    page.wait_for_selector("#summary[data-state=sent]")
+    person.looks_at("walk-in-4-summary")
+
+    summary = page.inner_text("#summary")
+    assert "Is the floor clean?" in summary and "Is the entrance clear?" in summary
+    missing = page.inner_text("[data-field=photos-missing]")
+    assert "Is the entrance clear?" in missing and "floor" not in missing
+    [audit] = stored_audits()
+    assert page.inner_text("[data-field=percent]") == f"{round(audit.score_percent)} %"
+    assert audit.answers[0].value == "A pallet by the door"
+    assert set(audit.failed_items) == {"floor_clean", "entrance_clear"}
+    # The photo goes to the server, downscaled on the phone, as evidence of floor_clean.
+    for _ in range(100):
+        if stored_photos():
+            break
+        page.wait_for_timeout(100)
+    page.wait_for_selector("#queue-status", state="hidden")
+    [photo] = stored_photos()
+    assert (photo.audit_id, photo.item_id) == (audit.id, "floor_clean")
+    assert (photo.width, photo.height) == (2000, 1500)  # the camera's 4000 x 3000, halved
+    audit_json = person.api(f"/api/v1/audits/{audit.id}")
+    assert audit_json["photos_missing"] == ["entrance_clear"]
+
+
+def test_an_audit_the_server_refuses_stays_on_the_phone_with_the_reason(person, organisation):
+    page = person.page
+    person.signs_in()
+    page.click("text=Call your own number")
+    page.route("**/api/v1/audits", lambda route: route.fulfill(
+        status=422, content_type="application/json",
+        body='{"error": {"code": "validation_error", "message": "Unknown location."}}'))
+    person.answers("answered", "no")
+    page.click("text=Send the audit")
+    page.wait_for_selector("#summary[data-state=refused]:has-text('Unknown location.')")
+    page.wait_for_selector("#queue-status:has-text('1 not accepted by the server')")
+    person.looks_at("refused")
+    page.unroute("**/api/v1/audits")
+    page.reload()
+    page.wait_for_selector("#queue-status:has-text('Unknown location.')")
+    kept = page.evaluate("""async () => {
+        const db = await new Promise(r => { const q = indexedDB.open('momento'); q.onsuccess = () => r(q.result); });
+        return await new Promise(r => { const q = db.transaction('outbox').objectStore('outbox').getAll(); q.onsuccess = () => r(q.result); });
+    }""")
+    assert len(kept) == 1 and kept[0]["body"]["answers"] == {"answered": {"value": False}}
+    assert stored_audits() == []
+
+    page.click("text=Correct it and send again")  # the reason is known: fix it, send it again
+    page.wait_for_selector("#audit-form:not([hidden])")
+    assert page.is_checked("#answered-no")
+    page.fill("#call_seconds", "12")
+    page.click("text=Send the audit")
+    page.wait_for_selector("#summary[data-state=sent]")
+    page.wait_for_selector("#queue-status", state="hidden")
+    [audit] = stored_audits()
+    assert str(audit.id) != kept[0]["body"]["id"]
+    assert {a.item_id: a.value for a in audit.answers} == {"answered": False, "call_seconds": 12}
+
+
+@pytest.mark.phone_locale("es-ES")
+def test_phone_audit_with_the_stopwatch_in_spanish(person, organisation):
+    page = person.page
+    person.signs_in()
+    page.click("text=Llama a tu propio número")
+    page.wait_for_selector("#call-link")
+    assert page.get_attribute("#call-link", "href") == "tel:+34900000001"
+    assert not page.is_visible("#item-rings_to_answer")  # until the call is answered
+    person.looks_at("phone-1-start")
+    page.click("[data-call=start]")
+    for _ in range(3):
+        page.click("[data-call=ring]")
+    page.click("[data-call=answered]")
+    page.click("[data-call=hold]")
+    assert page.get_attribute("[data-call=hold]", "aria-pressed") == "true"
+    page.wait_for_timeout(2100)
+    page.click("[data-call=hold]")
+    page.click("[data-call=transfer]")
+    page.click("[data-call=end]")
+    person.looks_at("phone-2-after-call")
+    assert page.input_value("#rings_to_answer") == "3"
+    assert page.input_value("#transfers") == "1"
+    assert int(page.input_value("#hold_seconds")) >= 2
+    assert int(page.input_value("#call_seconds")) >= 2
+    assert page.is_checked("#answered-yes")
+
+    person.answers("answered", "no")
+    assert not page.is_visible("#item-owned")
+    person.answers("answered", "yes")
+    assert page.is_visible("#item-owned")
+    page.fill("#rings_to_answer", "-2")
+    page.click("text=Enviar la auditoría")  # too early: unanswered items, a negative count
+    error = page.inner_text("#form-error")
+    assert "Responde o corrige" in error and "¿Cuántos tonos" in error and "Cortesía" in error
+    assert stored_audits() == []
+    page.fill("#rings_to_answer", "3")
+    page.fill("#hold_seconds", "40")  # the person corrects what the stopwatch measured
+    for item_id, value in {"menu_easy": "na", "greeting_business_name": "yes", "greeting_own_name": "no",
+                           "courtesy": "4", "reached_person": "yes", "warm_transfer": "yes",
+                           "not_my_department": "yes", "owned": "yes", "follow_up_promised": "no",
+                           "useful": "4"}.items():
+        person.answers(item_id, value)
+    page.fill("#first_impression", "Amable pero lento")
+    page.click("text=Enviar la auditoría")
+    page.wait_for_selector("#summary[data-state=sent]")
+    person.looks_at("phone-3-summary")
+    assert "Fallo crítico" in page.inner_text("#summary")
+    assert "«eso no es de mi departamento»" in page.inner_text("[data-field=failed]")
+    [audit] = stored_audits()
+    values = {a.item_id: a.value for a in audit.answers}
+    assert values["rings_to_answer"] == 3 and values["transfers"] == 1 and values["hold_seconds"] == 40
+    assert audit.critical_failed and audit.checklist_id == "call_your_own_number"
+
+
+def test_offline_audit_survives_a_reload_and_is_sent_once(person, organisation):
+    page, context = person.page, person.page.context
+    person.signs_in()
+    person.waits_for_the_service_worker()
+    page.wait_for_function("""() => caches.open('momento-pages').then(c => c.keys())
+                                   .then(keys => keys.some(r => r.url.includes('/audit/walk-in')))""")
+    context.set_offline(True)  # no signal at the door: the audit starts from the phone's cache
+    walks_in(person)
+    page.fill("#first_noticed", "Dark entrance")
+    person.answers("greeted_within_5s", "yes")
+    person.answers("smile", "no")
+    page.wait_for_timeout(400)  # the draft is saved as the answers are given
+    page.reload()  # no signal: the service worker serves the page, the draft comes back
+    page.wait_for_selector("#audit-form:not([hidden])")
+    assert page.input_value("#first_noticed") == "Dark entrance"
+    assert page.is_checked("#smile-no") and page.is_checked("#greeted_within_5s-yes")
+    for item_id, value in WALK_IN_ANSWERS.items():
+        if item_id not in ("greeted_within_5s", "smile"):
+            person.answers(item_id, value)
+    page.click("text=Send the audit")
+    page.wait_for_selector("#summary[data-state=queued]")
+    page.wait_for_selector("#queue-status:has-text('1 waiting to send')")
+    person.looks_at("offline-1-queued")
+
+    page.reload()
+    page.wait_for_selector("#queue-status:has-text('1 waiting to send')")
+    person.looks_at("offline-2-reloaded")
+    assert stored_audits() == []
+
+    context.set_offline(False)
+    page.wait_for_selector("#queue-status", state="hidden", timeout=20000)
+    [audit] = stored_audits()
+    assert {a.item_id: a.value for a in audit.answers}["smile"] is False
+
+
+@pytest.mark.parametrize("where", ["login", "home", "walk-in", "walk-in checklist", "phone"])
+def test_no_serious_accessibility_problems(person, organisation, where):
+    page = person.page
+    if where == "login":
+        page.goto("/login")
+    else:
+        person.signs_in()
+    if where.startswith("walk-in"):
+        page.click("text=Walk in as a customer")
+        page.wait_for_selector("#start-walk-in")
+        if where == "walk-in checklist":
+            page.evaluate("""() => { for (const id of ['walk-in-intro']) document.getElementById(id).hidden = true;
+                                     document.getElementById('audit-form').hidden = false; }""")
+            person.answers("floor_clean", "no")
+    if where == "phone":
+        page.click("text=Call your own number")
+        page.wait_for_selector("#call-link")
+    if where == "login":
+        person.looks_at("login")
+    assert person.serious_accessibility_problems() == []
+
+
+def test_a_regional_manager_chooses_a_location_by_its_door_url(person, organisation):
+    page = person.page
+    page.goto("/l/N2")
+    page.fill("#email", organisation.emails["regional"])
+    page.fill("#password", organisation.PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#chosen-title:has-text('North Two')")
+    person.looks_at("home-regional")
+    assert page.is_visible("text=North One")  # the other location, one tap away
+    response = page.goto("/l/S1")
+    assert response.status == 404
+    person.looks_at("not-found")
