@@ -223,8 +223,8 @@ def test_no_serious_accessibility_problems(person, organisation, where):
         page.click("text=Walk in as a customer")
         page.wait_for_selector("#start-walk-in")
         if where == "walk-in checklist":
-            page.evaluate("""() => { for (const id of ['walk-in-intro']) document.getElementById(id).hidden = true;
-                                     document.getElementById('audit-form').hidden = false; }""")
+            page.click("#start-walk-in")
+            page.wait_for_selector("#audit-form:not([hidden])", timeout=8000)
             person.answers("floor_clean", "no")
     if where == "phone":
         page.click("text=Call your own number")
