@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from .config import Config
-from .extensions import babel, csrf, db, login, migrate, rest_api
+from .extensions import csrf, db, login, migrate, rest_api
 
 ROOT = Path(__file__).resolve().parent.parent
 

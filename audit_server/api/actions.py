@@ -1,9 +1,11 @@
+from functools import partial
+
 from flask_login import current_user
 
 from ..schemas.actions import (ActionChangeSchema, ActionMetricsQuerySchema,
                                ActionMetricsReportSchema, ActionQuerySchema, ActionSchema,
                                ActionSummarySchema)
-from ..schemas.common import page_of
+from ..schemas.common import page_of, paginated
 from ..services import actions
 from . import resource_blueprint
 
@@ -15,15 +17,10 @@ blp = resource_blueprint("actions", __name__, "/actions", description="Correctiv
 @blp.response(200, page_of(ActionSummarySchema))
 def list_actions(args):
     """The actions the current user may see: overdue first, then by deadline."""
-    page = args.pop("page")
-    per_page = ActionQuerySchema().per_page_or_default(args)
     owner = args.pop("owner", None)
-    items, total = actions.list_actions(
-        current_user, page, per_page, statuses=args.get("status", ()),
-        location_id=args.get("location_id"), audit_id=args.get("audit_id"),
-        owner_id=current_user.id if owner == "me" else owner, overdue=args.get("overdue"),
-    )
-    return {"items": items, "page": page, "per_page": per_page, "total": total}
+    args["owner_id"] = current_user.id if owner == "me" else owner
+    args["statuses"] = args.pop("status", ())
+    return paginated(partial(actions.list_actions, current_user), args)
 
 
 @blp.route("/metrics")

@@ -1,7 +1,9 @@
+from functools import partial
+
 from flask_login import current_user
 
 from ..schemas.audits import AuditQuerySchema, AuditSchema, AuditSubmissionSchema
-from ..schemas.common import page_of
+from ..schemas.common import page_of, paginated
 from ..services import audits
 from . import resource_blueprint
 
@@ -24,11 +26,7 @@ def submit(submission):
 @blp.response(200, page_of(AuditSchema))
 def list_audits(args):
     """The audits the current user may see, newest first."""
-    page = args.pop("page")
-    per_page = AuditQuerySchema().per_page_or_default(args)
-    args.pop("per_page", None)
-    items, total = audits.list_audits(current_user, page, per_page, **args)
-    return {"items": items, "page": page, "per_page": per_page, "total": total}
+    return paginated(partial(audits.list_audits, current_user), args)
 
 
 @blp.route("/<uuid:audit_id>")

@@ -1,6 +1,8 @@
+from functools import partial
+
 from flask_login import current_user
 
-from ..schemas.common import page_of
+from ..schemas.common import page_of, paginated
 from ..schemas.photos import PhotoFileSchema, PhotoQuerySchema, PhotoSchema, PhotoUploadSchema
 from ..services import actions, audits
 from ..services.errors import InvalidInput
@@ -36,10 +38,7 @@ def upload(form, files, audit_id):
 @blp.response(200, page_of(PhotoSchema))
 def list_photos(args, audit_id):
     """An audit's photos, oldest first."""
-    page = args["page"]
-    per_page = PhotoQuerySchema().per_page_or_default(args)
-    items, total = audits.list_audit_photos(current_user, audit_id, page, per_page)
-    return {"items": items, "page": page, "per_page": per_page, "total": total}
+    return paginated(partial(audits.list_audit_photos, current_user, audit_id), args)
 
 
 @action_blp.route("/<int(max=2147483647):action_id>/photos", methods=["POST"])

@@ -23,15 +23,15 @@ def visible_locations(user):
 
 
 def get_location(user, location_id):
-    stmt = access.in_scope(sa.select(Location).where(Location.id == location_id), user, Location.id)
-    location = db.session.scalar(stmt)
-    if location is None:
-        raise NotFound("No such location.")
-    return location
+    return _visible_location(user, Location.id == location_id)
 
 
 def location_by_code(user, code):
-    stmt = access.in_scope(sa.select(Location).where(Location.code == code), user, Location.id)
+    return _visible_location(user, Location.code == code)
+
+
+def _visible_location(user, condition):
+    stmt = access.in_scope(sa.select(Location).where(condition), user, Location.id)
     location = db.session.scalar(stmt)
     if location is None:
         raise NotFound("No such location.")
