@@ -26,7 +26,9 @@ async function networkFirst(request) {
     if (response.ok && !response.redirected) await cache.put(request, response.clone());
     return response;
   } catch (error) {
-    const cached = await cache.match(request);
+    // ignoreVary: the page was cached with the session cookie of that moment, and the
+    // cookie is re-signed as the session changes (Vary: Cookie would miss it).
+    const cached = await cache.match(request, { ignoreVary: true });
     if (cached) return cached;
     throw error;
   }

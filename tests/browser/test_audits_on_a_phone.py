@@ -196,20 +196,24 @@ def test_offline_audit_survives_a_reload_and_is_sent_once(person, organisation):
     for item_id, value in WALK_IN_ANSWERS.items():
         if item_id not in ("greeted_within_5s", "smile"):
             person.answers(item_id, value)
+    page.set_input_files("#floor_clean-photo", camera_photo(page))  # no signal for the photo either
+    page.wait_for_selector("#item-floor_clean .photo-status:has-text('Photo saved')")
     page.click("text=Send the audit")
     page.wait_for_selector("#summary[data-state=queued]")
-    page.wait_for_selector("#queue-status:has-text('1 waiting to send')")
+    page.wait_for_selector("#queue-status:has-text('2 waiting to send')")  # the audit and its photo
     person.looks_at("offline-1-queued")
 
     page.reload()
-    page.wait_for_selector("#queue-status:has-text('1 waiting to send')")
+    page.wait_for_selector("#queue-status:has-text('2 waiting to send')")
     person.looks_at("offline-2-reloaded")
-    assert stored_audits() == []
+    assert stored_audits() == [] and stored_photos() == []
 
     context.set_offline(False)
     page.wait_for_selector("#queue-status", state="hidden", timeout=20000)
     [audit] = stored_audits()
     assert {a.item_id: a.value for a in audit.answers}["smile"] is False
+    [photo] = stored_photos()
+    assert (photo.audit_id, photo.item_id) == (audit.id, "floor_clean")
 
 
 @pytest.mark.parametrize("where", ["login", "home", "walk-in", "walk-in checklist", "phone"])
