@@ -111,14 +111,15 @@ def change_from(form):
     return ActionChangeSchema().load(change)
 
 
-def problem_of(error_fields, fallback):
-    return next((str(FIELD_PROBLEMS[f]) for f in FIELD_PROBLEMS if f in error_fields), fallback)
+def problem_of(error_fields, fallback, among=tuple(FIELD_PROBLEMS)):
+    return next((str(FIELD_PROBLEMS[f]) for f in among if f in error_fields), fallback)
 
 
 def refused(action_id, exc):
     """The page again, saying in the reader's language why the change was not made."""
-    if isinstance(exc, ValidationError):
-        problem, status = problem_of(exc.messages, _("The form was not filled in correctly.")), 422
+    if isinstance(exc, ValidationError):  # a tampered or outdated form: only a status says more
+        problem = problem_of(exc.messages, _("The form was not filled in correctly."), ("status",))
+        status = 422
     elif isinstance(exc, Forbidden):
         problem, status = _("Only a regional manager, an admin or the auditor of the later audit "
                             "where the item passed can verify an action."), 403

@@ -2,11 +2,13 @@
 "after" photo, and the regional manager verifies it."""
 from datetime import datetime, timedelta, timezone
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from audit_server.extensions import db
 from audit_server.models import ActionEvent, CorrectiveAction, Photo
+from tests.api.test_actions import failing, submit
 from phone_browser import WALK_IN_ANSWERS, camera_photo, walks_in
 from phone_browser import chromium, live_server, person, phone  # noqa: F401 (fixtures)
 
@@ -92,3 +94,26 @@ def test_a_failed_item_is_fixed_with_a_photo_and_verified(person, organisation):
         ("status", "done", manager, "Mopped and dried."),
         ("status", "verified", regional, ""),
     ]
+
+
+@pytest.mark.phone_locale("es-ES")
+def test_my_actions_in_spanish_on_a_small_phone(person, organisation, client):
+    audit = submit(client, organisation, answers=failing("floor_clean", "smile", "entrance_clear"))
+    late = next(a["id"] for a in audit["actions"] if a["item_id"] == "smile")
+    overdue_since(db.session.get(CorrectiveAction, late), timedelta(days=3, hours=1))
+    page = person.page
+    page.set_viewport_size({"width": 360, "height": 780})
+    person.signs_in("manager")
+    page.click("nav.topnav >> text=Mis acciones")
+    rows = page.locator(".action-row")
+    assert rows.count() == 3
+    assert "¿Te recibieron con una sonrisa?" in rows.first.inner_text()
+    assert rows.first.locator(".badge.overdue").inner_text() == "Vencida hace 3 días"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360  # nothing sticks out
+    person.looks_at("actions-6-list-spanish-360")
+    assert person.serious_accessibility_problems() == []
+    rows.first.locator("a").click()
+    page.wait_for_selector("h2:has-text('Cambiar el estado')")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    person.looks_at("actions-7-action-spanish-360")
+    assert person.serious_accessibility_problems() == []

@@ -214,7 +214,27 @@ def test_a_stale_version_shows_the_current_state_not_an_error_page(client, web, 
     assert 'name="version" value="2"' in page and "First" in page and ">Late</textarea>" in page
     assert stored(ids["smile"]).status == "open"
     for version in ("", "junk", "-1", "99999999999"):
-        assert change(web, ids["smile"], version=version, note="x").status_code in (409, 422)
+        response = change(web, ids["smile"], version=version, note="x")
+        assert response.status_code == 422
+        assert "The form was not filled in correctly." in response.get_data(as_text=True)
+
+
+def test_bad_forms_are_refused_readably_never_with_an_error_page(client, web, organisation):
+    ids = opened_actions(client, organisation, "smile")
+    web.login(organisation.emails["manager"])
+    regional = str(organisation.ids["regional"])
+    for form in ({"note": "x" * 2001}, {"owner_id": "99999999999", "reason": "Why"},
+                 {"status": "done", "owner_id": regional, "reason": "Both"},
+                 {"reason": "No owner"}, {"owner_id": regional, "note": "Not a reason"}):
+        response = change(web, ids["smile"], **form)
+        assert response.status_code == 422, form
+        assert "The form was not filled in correctly." in response.get_data(as_text=True)
+    assert stored(ids["smile"]).version == 1
+
+
+def test_the_service_worker_keeps_the_action_script(client, organisation):
+    worker = client.get("/sw.js").get_data(as_text=True)
+    assert "/static/js/action.js" in worker and "/static/js/photo.js" in worker
 
 
 def test_every_form_needs_the_csrf_token(client, web, organisation):
