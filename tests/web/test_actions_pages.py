@@ -4,8 +4,6 @@ import re
 import uuid
 from datetime import datetime, timedelta, timezone
 
-import sqlalchemy as sa
-
 from audit_server.extensions import db
 from audit_server.models import CorrectiveAction
 from tests.api.test_actions import failing, set_columns, submit
@@ -48,8 +46,9 @@ def test_my_actions_put_overdue_first_with_a_badge_and_local_deadlines(client, w
     ids = opened_actions(client, organisation, "floor_clean", "smile", "entrance_clear")
     now = datetime.now(timezone.utc)
     set_columns(client.application, ids["smile"], due_at=now - timedelta(days=3, hours=1))
-    set_columns(client.application, ids["floor_clean"], due_at=datetime(2030, 1, 1, 23, 30, tzinfo=timezone.utc))
-    set_columns(client.application, ids["entrance_clear"], due_at=datetime(2030, 1, 1, 8, 0, tzinfo=timezone.utc))
+    later = datetime(2030, 1, 1, 8, 0, tzinfo=timezone.utc)
+    set_columns(client.application, ids["floor_clean"], due_at=later.replace(hour=23, minute=30))
+    set_columns(client.application, ids["entrance_clear"], due_at=later)
     web.login(organisation.emails["manager"])
     status, page = page_of(web, "/actions")
     assert status == 200
@@ -59,7 +58,8 @@ def test_my_actions_put_overdue_first_with_a_badge_and_local_deadlines(client, w
     assert "Jan 2, 2030, 12:30" in page  # 23:30 UTC on Madrid's clock
     assert "Were you welcomed with a smile?" in page and "North One" in page and "Open" in page
     home = web.get("/", headers=ENGLISH).get_data(as_text=True)
-    assert home.index(f'href="/actions/{ids["smile"]}"') < home.index(f'href="/actions/{ids["entrance_clear"]}"')
+    late, soon = (home.index(f'href="/actions/{ids[item]}"') for item in ("smile", "entrance_clear"))
+    assert late < soon
     assert "Overdue by 3 days" in home and 'href="/actions"' in home
 
 
