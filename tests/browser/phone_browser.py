@@ -38,6 +38,35 @@ def _missing_browser():
     return None
 
 
+class _SharedChromium:
+    """One Playwright and one chromium for the whole run. Every test module that imports
+    the `chromium` fixture gets an instance of it of its own, and Playwright's sync API
+    cannot be started twice at once: the instances share this one, the last one out
+    closes it."""
+
+    def __init__(self):
+        self.users = 0
+        self.playwright = self.browser = None
+
+    def start(self):
+        if self.users == 0:
+            from playwright.sync_api import sync_playwright
+
+            self.playwright = sync_playwright().start()
+            self.browser = self.playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        self.users += 1
+        return self.browser
+
+    def stop(self):
+        self.users -= 1
+        if self.users == 0:
+            self.browser.close()
+            self.playwright.stop()
+
+
+_shared_chromium = _SharedChromium()
+
+
 @pytest.fixture(scope="session")
 def chromium():
     problem = _missing_browser()
@@ -47,12 +76,8 @@ def chromium():
         if os.environ.get("CI") == "true":
             pytest.fail(message + " CI=true: a browser test that cannot run fails.")
         pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    yield _shared_chromium.start()
+    _shared_chromium.stop()
 
 
 @pytest.fixture(scope="session")
