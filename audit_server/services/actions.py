@@ -89,6 +89,11 @@ def may_verify(user, action):
     return proposer is not None and db.session.get(Audit, proposer).auditor_id == user.id
 
 
+def allowed_moves(user, action):
+    """The statuses this user may move the action to now."""
+    return [move for move in MOVES[action.status] if move != "verified" or may_verify(user, action)]
+
+
 def default_owner_id(location_id, auditor_id):
     """The location's manager (the lowest id if several), else the auditor."""
     manager_id = db.session.scalar(

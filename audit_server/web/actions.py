@@ -84,12 +84,10 @@ def render_action(action_id, problem=None, typed=None, status=200):
     """The action as it is now; `problem` says why a change was refused, `typed` keeps the form."""
     action = _action_or_404(action_id)
     now = utcnow()
-    moves = [m for m in actions.MOVES[action.status]
-             if m != "verified" or actions.may_verify(current_user, action)]
     return render_template(
         "actions/action.html", action=action, row=my_work.action_row(action, now),
         found_by=next((a for a in action.audits if a.id == action.audit_id), None),
-        moves=moves, owners=actions.possible_owners(action),
+        moves=actions.allowed_moves(current_user, action), owners=actions.possible_owners(action),
         people=actions.people_in_timeline(action), problem=problem, typed=typed or {},
         photo_id=uuid.uuid4(),
     ), status

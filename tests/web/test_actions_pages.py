@@ -101,7 +101,9 @@ def test_the_action_page_shows_the_action_and_its_timeline(client, web, organisa
     assert 'value="in_progress"' in page and 'value="done"' in page and 'value="verified"' not in page
     assert 'capture="environment"' in page and 'name="version" value="1"' in page
     assert 'This item also needs an "after" photo' in page
-    assert "regional@example.com" in page  # may own it: offered for reassignment
+    owners = re.search(r'<select id="owner".*?</select>', page, re.S).group(0)
+    assert "regional@example.com" in owners and "admin@example.com" in owners  # they see N1
+    assert "south@example.com" not in owners and "manager@example.com" not in owners  # S1; the owner
 
 
 def test_actions_out_of_scope_are_not_found(client, web, organisation):
