@@ -295,3 +295,17 @@ def test_the_pages_are_in_spanish(client, web, organisation):
     assert "¿El suelo está limpio?" in page and "Vencida hace 2 días" in page and "Abierta" in page
     page = web.get(f"/actions/{ids['floor_clean']}", headers={"Accept-Language": "es"}).get_data(as_text=True)
     assert "Cambiar el estado" in page and "Marcar en curso" in page and "Historial" in page
+
+
+def test_the_list_comes_in_pages(client, web, organisation, monkeypatch):
+    monkeypatch.setattr("audit_server.web.actions.PER_PAGE", 2)
+    ids = opened_actions(client, organisation, "floor_clean", "smile", "entrance_clear")
+    web.login(organisation.emails["manager"])
+    _status, first = page_of(web, "/actions")
+    _status, second = page_of(web, "/actions?page=2")
+    assert first.count('class="action-row') == 2 and "Page 1 of 2" in first and 'rel="next"' in first
+    assert second.count('class="action-row') == 1 and 'rel="prev"' in second and 'rel="next"' not in second
+    shown = set(re.findall(r'href="/actions/(\d+)"', first + second))
+    assert shown == {str(i) for i in ids.values()}
+    _status, everyone = page_of(web, "/actions?show=all")
+    assert 'href="/actions?show=all&amp;page=2"' in everyone
