@@ -69,7 +69,7 @@ def test_mine_or_all_i_can_see_and_pages(client, web, organisation):
     south = opened_actions(client, organisation, "smile", location="S1")
     web.login(organisation.emails["regional"])
     _status, page = page_of(web, "/actions")
-    assert "Nothing waits for you" in page and 'href="/actions?show=all"' in page  # owns none
+    assert "Nothing waits for you" in page and "See every action I can see" in page  # owns none
     _status, page = page_of(web, "/actions?show=all")
     assert page.count('class="action-row') == 3 and "manager@example.com" in page
     assert f'/actions/{south["smile"]}"' not in page  # another region's
