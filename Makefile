@@ -29,7 +29,7 @@ translations: $(COMPILED)
 
 # After changing UI strings: extract them and merge them into the catalogues, then translate.
 messages: $(STAMP)
-	$(VENV)/bin/pybabel extract -F babel.cfg --no-location --omit-header -o audit_server/translations/messages.pot .
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l --no-location --omit-header -o audit_server/translations/messages.pot .
 	$(VENV)/bin/pybabel update -i audit_server/translations/messages.pot -d audit_server/translations --no-fuzzy-matching --ignore-obsolete
 
 run: $(STAMP) translations

@@ -31,7 +31,7 @@ from ..extensions import db
 from ..models import ActionEvent, Audit, CorrectiveAction, Location, Region, User
 from ..models.actions import PENDING, STATUSES, action_audits
 from ..models.types import utcnow
-from ..models.users import user_locations
+from ..models.users import user_locations, user_regions
 from . import access
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
 from .photos import store_photo
@@ -87,6 +87,11 @@ def may_verify(user, action):
         return True
     proposer = action.verification_proposed_by_audit_id
     return proposer is not None and db.session.get(Audit, proposer).auditor_id == user.id
+
+
+def allowed_moves(user, action):
+    """The statuses this user may move the action to now."""
+    return [move for move in MOVES[action.status] if move != "verified" or may_verify(user, action)]
 
 
 def default_owner_id(location_id, auditor_id):
@@ -302,6 +307,29 @@ def get_action(user, action_id):
     if action is None:
         raise NotFound("No such action.")
     return action
+
+
+def possible_owners(action):
+    """The active users who can see the action's location, so may own it; by name, then email."""
+    location = action.location
+    sees_it = sa.or_(
+        User.role == "admin",
+        sa.and_(User.role == "regional", User.id.in_(
+            sa.select(user_regions.c.user_id).where(user_regions.c.region_id == location.region_id))),
+        sa.and_(User.role == "manager", User.id.in_(
+            sa.select(user_locations.c.user_id).where(user_locations.c.location_id == location.id))),
+    )
+    return db.session.scalars(
+        sa.select(User).where(User.active, sees_it).order_by(User.name, User.email)).all()
+
+
+def people_in_timeline(action):
+    """{user id: User} of everyone the timeline names: actors and the owners of reassignments."""
+    ids = {e.actor_id for e in action.events if e.actor_id is not None}
+    for event in action.events:
+        if event.kind == "reassigned":
+            ids.update(int(v) for v in (event.from_value, event.to_value) if v and v.isdigit())
+    return {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(ids)))}
 
 
 def list_actions(user, page, per_page, statuses=(), location_id=None, audit_id=None,

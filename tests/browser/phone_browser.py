@@ -3,6 +3,7 @@ phone emulation against the app served by a real HTTP server in a thread.
 
 A module, not a conftest.py, so that `from conftest import ...` in the other test
 folders always means tests/conftest.py. Test modules import the fixtures they use."""
+import base64
 import os
 import shutil
 import threading
@@ -17,6 +18,12 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 HERE = Path(__file__).resolve().parent
 AXE = HERE / "vendor" / "axe-core-4.14.1.min.js"
 SCREENSHOTS = HERE / "screenshots"
+# A walk-in in which the floor and the entrance fail.
+WALK_IN_ANSWERS = {
+    "greeted_within_5s": "yes", "smile": "yes", "staff_available": "yes",
+    "floor_clean": "no", "entrance_clear": "no", "lighting_signage": "yes",
+    "queue_managed": "na", "smell_noise": "yes", "overall_impression": "4",
+}
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3,
          "is_mobile": True, "has_touch": True}
 
@@ -31,6 +38,35 @@ def _missing_browser():
     return None
 
 
+class _SharedChromium:
+    """One Playwright and one chromium for the whole run. Every test module that imports
+    the `chromium` fixture gets an instance of it of its own, and Playwright's sync API
+    cannot be started twice at once: the instances share this one, the last one out
+    closes it."""
+
+    def __init__(self):
+        self.users = 0
+        self.playwright = self.browser = None
+
+    def start(self):
+        if self.users == 0:
+            from playwright.sync_api import sync_playwright
+
+            self.playwright = sync_playwright().start()
+            self.browser = self.playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        self.users += 1
+        return self.browser
+
+    def stop(self):
+        self.users -= 1
+        if self.users == 0:
+            self.browser.close()
+            self.playwright.stop()
+
+
+_shared_chromium = _SharedChromium()
+
+
 @pytest.fixture(scope="session")
 def chromium():
     problem = _missing_browser()
@@ -40,12 +76,8 @@ def chromium():
         if os.environ.get("CI") == "true":
             pytest.fail(message + " CI=true: a browser test that cannot run fails.")
         pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    yield _shared_chromium.start()
+    _shared_chromium.stop()
 
 
 @pytest.fixture(scope="session")
@@ -83,7 +115,7 @@ class Person:
         self.page.fill("#email", self.organisation.emails[role])
         self.page.fill("#password", self.organisation.PASSWORD)
         self.page.click("button[type=submit]")
-        self.page.wait_for_selector(".big-actions")
+        self.page.wait_for_selector("#actions-title")  # home, whatever the person's locations
 
     def answers(self, item_id, value):
         self.page.click(f"label[for='{item_id}-{value}']")
@@ -111,3 +143,28 @@ class Person:
 @pytest.fixture
 def person(phone, organisation):
     return Person(phone, organisation)
+
+
+def camera_photo(page, name="floor.jpg"):
+    """A camera-sized photo (4000 x 3000 JPEG), as a phone hands it over."""
+    data_url = page.evaluate("""() => {
+        const canvas = Object.assign(document.createElement('canvas'), {width: 4000, height: 3000});
+        const context = canvas.getContext('2d');
+        context.fillStyle = '#b49678';
+        context.fillRect(0, 0, 4000, 3000);
+        return canvas.toDataURL('image/jpeg', 0.9);
+    }""")
+    return {"name": name, "mimeType": "image/jpeg",
+            "buffer": base64.b64decode(data_url.split(",", 1)[1])}
+
+
+def walks_in(person):
+    """From home to the walk-in checklist, through the five seconds of just looking."""
+    page = person.page
+    page.click("text=Walk in as a customer")
+    page.wait_for_selector("#start-walk-in")
+    person.looks_at("walk-in-1-intro")
+    page.click("#start-walk-in")
+    page.wait_for_selector("#countdown:not([hidden])")
+    person.looks_at("walk-in-2-countdown")
+    page.wait_for_selector("#audit-form:not([hidden])", timeout=8000)

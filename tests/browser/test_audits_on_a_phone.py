@@ -1,5 +1,4 @@
 """A manager does both audits on a phone, online and offline."""
-import base64
 import time
 
 import pytest
@@ -7,13 +6,8 @@ import sqlalchemy as sa
 
 from audit_server.extensions import db
 from audit_server.models import Audit, Photo
+from phone_browser import WALK_IN_ANSWERS, camera_photo, walks_in
 from phone_browser import chromium, live_server, person, phone  # noqa: F401 (fixtures)
-
-WALK_IN_ANSWERS = {
-    "greeted_within_5s": "yes", "smile": "yes", "staff_available": "yes",
-    "floor_clean": "no", "entrance_clear": "no", "lighting_signage": "yes",
-    "queue_managed": "na", "smell_noise": "yes", "overall_impression": "4",
-}
 
 
 def stored_audits():
@@ -24,30 +18,6 @@ def stored_audits():
 def stored_photos():
     db.session.rollback()
     return db.session.scalars(sa.select(Photo)).all()
-
-
-def camera_photo(page):
-    """A camera-sized photo (4000 x 3000 JPEG), as a phone hands it over."""
-    data_url = page.evaluate("""() => {
-        const canvas = Object.assign(document.createElement('canvas'), {width: 4000, height: 3000});
-        const context = canvas.getContext('2d');
-        context.fillStyle = '#b49678';
-        context.fillRect(0, 0, 4000, 3000);
-        return canvas.toDataURL('image/jpeg', 0.9);
-    }""")
-    return {"name": "floor.jpg", "mimeType": "image/jpeg",
-            "buffer": base64.b64decode(data_url.split(",", 1)[1])}
-
-
-def walks_in(person):
-    page = person.page
-    page.click("text=Walk in as a customer")
-    page.wait_for_selector("#start-walk-in")
-    person.looks_at("walk-in-1-intro")
-    page.click("#start-walk-in")
-    page.wait_for_selector("#countdown:not([hidden])")
-    person.looks_at("walk-in-2-countdown")
-    page.wait_for_selector("#audit-form:not([hidden])", timeout=8000)
 
 
 def test_walk_in_audit_from_home_to_summary(person, organisation):

@@ -82,15 +82,16 @@ def test_text_is_sent_compressed_and_the_service_worker_lists_the_shell(client, 
 
 
 def test_open_actions_are_listed_overdue_marked_in_the_readers_language(app):
-    from datetime import datetime, timezone
+    from datetime import datetime, timedelta, timezone
 
     from flask import render_template
 
-    from audit_server.services.my_work import OpenAction
+    from audit_server.services.my_work import ActionRow
 
-    actions = [OpenAction(1, {"es": "Limpiar el suelo", "en": "Clean the floor"}, "North One",
-                          "Europe/Madrid", datetime(2026, 11, 20, 23, 30, tzinfo=timezone.utc), True)]
+    actions = [ActionRow(1, {"es": "Limpiar el suelo", "en": "Clean the floor"}, "North One",
+                         "Europe/Madrid", "open", "Ana", datetime(2026, 11, 20, 23, 30, tzinfo=timezone.utc),
+                         timedelta(days=3))]
     with app.test_request_context("/", headers={"Accept-Language": "es"}):
         html = render_template("home/_actions.html", actions=actions)
-    assert "Limpiar el suelo" in html and "North One" in html
-    assert "vencida" in html and "21 nov 2026" in html  # the deadline on Madrid's clock
+    assert "Limpiar el suelo" in html and "North One" in html and 'href="/actions/1"' in html
+    assert "Vencida hace 3 días" in html and "21 nov 2026" in html  # the deadline on Madrid's clock
