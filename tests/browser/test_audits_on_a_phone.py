@@ -105,7 +105,7 @@ def test_an_audit_the_server_refuses_stays_on_the_phone_with_the_reason(person, 
     page.reload()
     page.wait_for_selector("#queue-status:has-text('Unknown location.')")
     kept = page.evaluate("""async () => {
-        const db = await new Promise(r => { const q = indexedDB.open('momento'); q.onsuccess = () => r(q.result); });
+        const db = await new Promise(r => { const q = indexedDB.open('momento-user-' + document.querySelector('meta[name=momento-user]').content); q.onsuccess = () => r(q.result); });
         return await new Promise(r => { const q = db.transaction('outbox').objectStore('outbox').getAll(); q.onsuccess = () => r(q.result); });
     }""")
     assert len(kept) == 1 and kept[0]["body"]["answers"] == {"answered": {"value": False}}
