@@ -213,7 +213,7 @@ def test_offline_audit_survives_a_reload_and_is_sent_once(person, organisation):
     assert {a.item_id: a.value for a in audit.answers}["smile"] is False
 
 
-@pytest.mark.parametrize("where", ["login", "home", "walk-in", "walk-in checklist", "phone"])
+@pytest.mark.parametrize("where", ["login", "home", "walk-in", "walk-in checklist", "phone", "sign-out warning"])
 def test_no_serious_accessibility_problems(person, organisation, where):
     page = person.page
     if where == "login":
@@ -230,6 +230,14 @@ def test_no_serious_accessibility_problems(person, organisation, where):
     if where == "phone":
         page.click("text=Call your own number")
         page.wait_for_selector("#call-link")
+    if where == "sign-out warning":
+        page.route("**/api/v1/audits", lambda route: route.abort("internetdisconnected"))
+        page.click("text=Call your own number")
+        person.answers("answered", "no")
+        page.click("text=Send the audit")
+        page.wait_for_selector("#queue-status:has-text('1 waiting to send')")
+        page.click("text=Sign out")
+        page.wait_for_selector("#sign-out-warning[open]")
     if where == "login":
         person.looks_at("login")
     assert person.serious_accessibility_problems() == []
