@@ -30,19 +30,22 @@ async function takeOverLegacy(db) {
   const known = indexedDB.databases ? await indexedDB.databases() : [{ name: LEGACY_DB }];
   if (!known.some((d) => d.name === LEGACY_DB)) return;
   const legacy = await open(LEGACY_DB, 1);
-  const reading = legacy.transaction(STORES, "readonly");
-  const records = STORES.map((name) => {
-    const store = reading.objectStore(name);
-    return [name, store.getAllKeys(), store.getAll()];
-  });
-  await done(reading);
-  const writing = db.transaction(STORES, "readwrite");
-  for (const [name, keys, values] of records) {
-    keys.result.forEach((key, i) => writing.objectStore(name).put(values.result[i], key));
+  try {
+    const reading = legacy.transaction(STORES, "readonly");
+    const records = STORES.map((name) => {
+      const store = reading.objectStore(name);
+      return [name, store.getAllKeys(), store.getAll()];
+    });
+    await done(reading);
+    const writing = db.transaction(STORES, "readwrite");
+    for (const [name, keys, values] of records) {
+      keys.result.forEach((key, i) => writing.objectStore(name).put(values.result[i], key));
+    }
+    await done(writing);
+  } finally {
+    legacy.close();
   }
-  await done(writing);
-  legacy.close();
-  indexedDB.deleteDatabase(LEGACY_DB); // not awaited: an old tab still holding it only delays it
+  indexedDB.deleteDatabase(LEGACY_DB); // only once copied; an old tab still holding it only delays it
 }
 
 function database() {
