@@ -224,6 +224,7 @@ def test_no_serious_accessibility_problems(person, organisation, where):
         page.click("text=Walk in as a customer")
         page.wait_for_selector("#start-walk-in")
         if where == "walk-in checklist":
+            page.wait_for_selector("#audit-form", state="hidden")  # the script has opened the draft
             page.evaluate("""() => { for (const id of ['walk-in-intro']) document.getElementById(id).hidden = true;
                                      document.getElementById('audit-form').hidden = false; }""")
             person.answers("floor_clean", "no")
