@@ -288,6 +288,8 @@ def signs_in_as(person, role):
 
 def test_a_second_person_on_the_same_phone_never_sees_or_sends_the_first_ones_audit(person, organisation):
     page, context = person.page, person.page.context
+    page.goto("/login")
+    person.waits_for_the_service_worker()  # installed before anyone signs in
     signs_in_as(person, "manager")
     person.waits_for_the_service_worker()
     page.wait_for_function("""() => caches.open('momento-pages').then(c => c.keys())
