@@ -5,12 +5,16 @@ header. API clients that authenticate with `Authorization: Bearer` send no
 cookie a third-party site could ride on, so they are exempt; so are API calls
 without a session (they get 401) and the token exchange, which answers only to
 whoever holds the password.
+
+The phone's outbox also names, in X-Momento-User, the person whose queue it is
+sending: under anybody else's session (a tab left open by someone who signed
+out since) the request is refused with 401 and stays queued on the phone.
 """
 from flask import request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
-from ..api.errors import is_api_request
+from ..api.errors import error_response, is_api_request
 from ..extensions import csrf
 from .errors import csrf_failed
 
@@ -33,7 +37,15 @@ def protect_from_csrf():
     csrf.protect()
 
 
+def refuse_someone_elses_queue():
+    sender = request.headers.get("X-Momento-User")
+    if sender is not None and current_user.is_authenticated and sender != current_user.get_id():
+        return error_response(401, "Sent for another person than the one signed in.",
+                              code="another_person")
+
+
 def init_app(app):
+    app.before_request(refuse_someone_elses_queue)
     app.before_request(protect_from_csrf)
     app.register_error_handler(CSRFError, csrf_failed)
 

@@ -1,5 +1,8 @@
 // What waits to be sent: audits (POST /api/v1/audits) and then their photos. Every
 // entry keeps its client UUID, so a retry after a lost answer never makes a duplicate.
+// Only the signed-in person's own queue is read (store.js), and every request names that
+// person: the server refuses it under anyone else's session (a tab left open by someone
+// who has signed out since).
 import * as store from "./store.js";
 
 const FIRST_DELAY = 2000;
@@ -29,7 +32,7 @@ async function errorMessage(response) {
 }
 
 async function send(url, init) {
-  init.headers = { ...init.headers, "X-CSRFToken": csrfToken() };
+  init.headers = { ...init.headers, "X-CSRFToken": csrfToken(), "X-Momento-User": store.userId };
   return fetch(url, { ...init, credentials: "same-origin" });
 }
 
@@ -109,6 +112,7 @@ async function flushOnce(force) {
 
 /** Send what is due now (everything if `force`, e.g. when the signal comes back). */
 export function flush(force = false) {
+  if (!store.userId) return Promise.resolve();
   flushing = (flushing ?? Promise.resolve()).then(() => flushOnce(force)).catch(() => {});
   return flushing;
 }

@@ -130,7 +130,10 @@ class Person:
         return self.page.evaluate("path => fetch(path).then(r => r.json())", path)
 
     def waits_for_the_service_worker(self):
-        self.page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null")
+        # Activated is what a start with no signal needs: the next navigation goes through it.
+        # (The page itself may stay uncontrolled when it loaded while the worker activated.)
+        self.page.wait_for_function("""() => navigator.serviceWorker.getRegistration()
+            .then(r => !!r && !!r.active && r.active.state === 'activated')""")
 
     def serious_accessibility_problems(self):
         self.page.add_script_tag(path=str(AXE))
