@@ -68,6 +68,7 @@ def test_a_failed_item_is_fixed_with_a_photo_and_verified(person, organisation):
     assert stored_action().status == "done"
 
     page.click("button:has-text('Sign out')")
+    page.wait_for_selector("#login-title")
     person.signs_in("regional")
     page.click("nav.topnav >> text=My actions")
     page.click("text=All I can see")
