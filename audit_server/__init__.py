@@ -4,7 +4,7 @@ import os
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, request
 
 from .config import Config
 from .extensions import csrf, db, login, migrate, rest_api
@@ -80,17 +80,21 @@ def _configure_login():
     login.login_view = "web.login"
     login.login_message = None
 
+    def bearer_token():
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        return token.strip() if scheme.lower() == "bearer" else ""
+
     @login.user_loader
     def load_user(user_id):
+        if bearer_token():
+            return None  # a request that names a token is judged by its token alone
         user = db.session.get(User, int(user_id))
         return user if user is not None and user.active else None
 
     @login.request_loader
-    def load_user_from_bearer(request):
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() == "bearer" and token:
-            return accounts.user_for_token(token.strip())
-        return None
+    def load_user_from_bearer(_request):
+        token = bearer_token()
+        return accounts.user_for_token(token) if token else None
 
 
 def _load_checklists(app):

@@ -1,5 +1,5 @@
 """CSRF: forms and the pages' JSON calls need the token; bearer-token API clients do not."""
-from conftest import audit_body
+from tests.conftest import audit_body
 
 
 def test_a_form_without_the_token_is_refused(client, organisation):
@@ -37,3 +37,13 @@ def test_the_token_exchange_needs_no_csrf_token(client, organisation):
     response = client.post("/api/v1/auth/token", json={
         "email": organisation.emails["manager"], "password": organisation.PASSWORD})
     assert response.status_code == 201
+
+
+def test_a_made_up_bearer_token_does_not_ride_on_the_session(web, organisation):
+    """No CSRF check for bearer requests is safe only if they are judged by the token alone."""
+    web.login(organisation.emails["manager"])
+    body = audit_body(organisation.locations["N1"])
+    response = web.open("POST", "/api/v1/audits", json=body,
+                        headers={"Authorization": "Bearer made-up"})
+    assert response.status_code == 401
+    assert web.get("/").status_code == 200  # the session itself still works
