@@ -15,14 +15,27 @@ action_blp = resource_blueprint("action_photos", __name__, "/actions",
                                 body="multipart", body_limit="PHOTO_MAX_BYTES")
 
 
+def photo_upload(blueprint):
+    """The form, the file and the answers of an idempotent photo upload endpoint."""
+    decorators = (
+        blueprint.arguments(PhotoUploadSchema, location="form"),
+        blueprint.arguments(PhotoFileSchema, location="files"),
+        blueprint.response(201, PhotoSchema),
+        blueprint.alt_response(200, schema=PhotoSchema, description="The same photo was already stored."),
+        blueprint.alt_response(409, description="This id was used for a photo with other content."),
+        blueprint.alt_response(413, description="The photo is too large."),
+        blueprint.alt_response(415, description="Not a JPEG, PNG, WebP or HEIC image."),
+    )
+
+    def decorate(view):
+        for decorator in reversed(decorators):
+            view = decorator(view)
+        return view
+    return decorate
+
+
 @blp.route("/<uuid:audit_id>/photos", methods=["POST"])
-@blp.arguments(PhotoUploadSchema, location="form")
-@blp.arguments(PhotoFileSchema, location="files")
-@blp.response(201, PhotoSchema)
-@blp.alt_response(200, schema=PhotoSchema, description="The same photo was already stored.")
-@blp.alt_response(409, description="This id was used for a photo with other content.")
-@blp.alt_response(413, description="The photo is too large.")
-@blp.alt_response(415, description="Not a JPEG, PNG, WebP or HEIC image.")
+@photo_upload(blp)
 def upload(form, files, audit_id):
     """Attach a photo to an audit (JPEG, PNG, WebP or HEIC; judged by content).
     Safe to retry: the client's id makes it idempotent."""
@@ -42,11 +55,7 @@ def list_photos(args, audit_id):
 
 
 @action_blp.route("/<int(max=2147483647):action_id>/photos", methods=["POST"])
-@action_blp.arguments(PhotoUploadSchema, location="form")
-@action_blp.arguments(PhotoFileSchema, location="files")
-@action_blp.response(201, PhotoSchema)
-@action_blp.alt_response(200, schema=PhotoSchema, description="The same photo was already stored.")
-@action_blp.alt_response(409, description="This id was used for a photo with other content.")
+@photo_upload(action_blp)
 def upload_after_photo(form, files, action_id):
     """Attach the "after" photo that shows a corrective action's fix. Safe to retry."""
     if form["item_id"] is not None:
