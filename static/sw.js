@@ -1,5 +1,6 @@
 // Momento's service worker: the app shell and the audit pages work with no signal.
-// Pages (and checklists) are network-first with the cache as fallback; the static
+// Pages (and checklists) are network-first with the cache as fallback (also when the
+// network takes longer than NETWORK_PATIENCE_MS); the static
 // files are cache-first, and a new shell version (a hash of them all) replaces them.
 const SHELL_VERSION = "__SHELL_VERSION__";
 const SHELL_CACHE = `momento-shell-${SHELL_VERSION}`;
@@ -19,16 +20,25 @@ self.addEventListener("activate", (event) => {
   })());
 });
 
+// How long a page may take on a bad network before the phone's copy is shown instead.
+const NETWORK_PATIENCE_MS = 4000;
+
 async function networkFirst(request) {
   const cache = await caches.open(PAGES_CACHE);
-  try {
-    const response = await fetch(request);
+  // ignoreVary: the page was cached with the session cookie of that moment, and the
+  // cookie is re-signed as the session changes (Vary: Cookie would miss it).
+  const cachedCopy = () => cache.match(request, { ignoreVary: true });
+  const network = fetch(request).then(async (response) => {
     if (response.ok && !response.redirected) await cache.put(request, response.clone());
     return response;
+  });
+  const patience = new Promise((resolve) => setTimeout(resolve, NETWORK_PATIENCE_MS));
+  try {
+    const first = await Promise.race([network, patience]);
+    if (first) return first;
+    return (await cachedCopy()) || (await network);  // slow: the copy if there is one
   } catch (error) {
-    // ignoreVary: the page was cached with the session cookie of that moment, and the
-    // cookie is re-signed as the session changes (Vary: Cookie would miss it).
-    const cached = await cache.match(request, { ignoreVary: true });
+    const cached = await cachedCopy();
     if (cached) return cached;
     throw error;
   }
