@@ -12,7 +12,25 @@ from .types import JSONDocument, UTCDateTime, utcnow
 from .users import User
 
 
-class Audit(db.Model):
+class AuditOutcome:
+    """What an audit's answers call for, read from its `answers` and `photos`.
+
+    Shared by the stored Audit and by a just-submitted audit, which the submit path
+    keeps as plain rows (services/audits.py)."""
+
+    @property
+    def failed_items(self):
+        return [a.item_id for a in self.answers if a.failed]
+
+    @property
+    def photos_missing(self):
+        """Failed items whose checklist asks for a photo and that have none yet."""
+        documented = {p.item_id for p in self.photos}
+        return [a.item_id for a in self.answers
+                if a.failed and a.photo_when_failed and a.item_id not in documented]
+
+
+class Audit(AuditOutcome, db.Model):
     """The primary key is the client's UUID: a replayed submission hits it."""
 
     __tablename__ = "audits"
@@ -57,17 +75,6 @@ class Audit(db.Model):
         sa.Index("ix_audits_checklist_submitted", "checklist_id", "submitted_at"),
         sa.Index("ix_audits_submitted", "submitted_at"),
     )
-
-    @property
-    def failed_items(self):
-        return [a.item_id for a in self.answers if a.failed]
-
-    @property
-    def photos_missing(self):
-        """Failed items whose checklist asks for a photo and that have none yet."""
-        documented = {p.item_id for p in self.photos}
-        return [a.item_id for a in self.answers
-                if a.failed and a.photo_when_failed and a.item_id not in documented]
 
 
 class Answer(db.Model):

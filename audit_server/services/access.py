@@ -28,6 +28,11 @@ def in_scope(stmt, user, location_column):
     return stmt if visible is None else stmt.where(location_column.in_(visible))
 
 
+def visible_location(user, location_id):
+    """A SELECT of the location's id if the user may see it (of nothing otherwise);
+    `location_id` may be a bound parameter."""
+    return in_scope(sa.select(Location.id).where(Location.id == location_id), user, Location.id)
+
+
 def can_see_location(user, location_id):
-    stmt = in_scope(sa.select(Location.id).where(Location.id == location_id), user, Location.id)
-    return db.session.scalar(stmt) is not None
+    return db.session.scalar(visible_location(user, location_id)) is not None

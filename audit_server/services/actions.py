@@ -106,24 +106,29 @@ def default_owner_id(location_id, auditor_id):
 
 # --- what an audit sets in motion --------------------------------------------
 
-def follow_up_audit(audit, checklist):
+def follow_up_audit(audit, checklist, actions_pending=True):
     """Open, link or propose to verify the actions an audit's answers call for.
 
     Runs inside the audit's transaction and does not commit: the audit and its
     actions are stored together or not at all. Returns the actions the audit opened
-    or was linked to.
+    or was linked to. `audit` is a SubmittedAudit, already inserted; every action it
+    opens or repeats is linked to it in action_audits. `actions_pending` False says
+    that the location has no unverified actions of this checklist (insert_audit
+    tells), so there are none to look up.
     """
     failed = audit.failed_items
     passed = [a.item_id for a in audit.answers if a.max_points is not None and not a.failed]
-    # Locked, so that concurrent audits of the same place take turns on these rows
-    # (PostgreSQL; SQLite writers take turns anyway).
-    unverified = sa.select(CorrectiveAction).where(
-        CorrectiveAction.location_id == audit.location_id,
-        CorrectiveAction.checklist_id == audit.checklist_id,
-        CorrectiveAction.status != "verified",
-        CorrectiveAction.item_id.in_(failed + passed),
-    ).order_by(CorrectiveAction.id).with_for_update()
-    pending = {action.item_id: action for action in db.session.scalars(unverified)}
+    pending = {}
+    if actions_pending:
+        # Locked, so that concurrent audits of the same place take turns on these rows
+        # (PostgreSQL; SQLite writers take turns anyway).
+        unverified = sa.select(CorrectiveAction).where(
+            CorrectiveAction.location_id == audit.location_id,
+            CorrectiveAction.checklist_id == audit.checklist_id,
+            CorrectiveAction.status != "verified",
+            CorrectiveAction.item_id.in_(failed + passed),
+        ).order_by(CorrectiveAction.id).with_for_update()
+        pending = {action.item_id: action for action in db.session.scalars(unverified)}
     now = utcnow()
     followed = []
     for item_id in failed:
@@ -135,6 +140,10 @@ def follow_up_audit(audit, checklist):
     for item_id in passed:
         if item_id in pending:
             propose_verification(pending[item_id], audit, now)
+    if followed:
+        db.session.flush()  # the actions just opened get their ids
+        db.session.execute(action_audits.insert(),
+                           [{"action_id": action.id, "audit_id": audit.id} for action in followed])
     return followed
 
 
@@ -149,16 +158,14 @@ def open_corrective_action(audit, item, now):
         due_at=due_at_for(audit.submitted_at, item, location.timezone),
         updated_at=now,
     )
-    action.audits.append(audit)
     db.session.add(action)
     _record(action, audit.auditor_id, "opened", now, to_value="open", audit_id=audit.id)
     return action
 
 
 def link_repeated_failure(action, audit, now):
-    """The item failed again while its action is not verified: link, don't duplicate."""
-    # A plain INSERT: appending to action.audits would load every audit linked so far.
-    db.session.execute(action_audits.insert().values(action_id=action.id, audit_id=audit.id))
+    """The item failed again while its action is not verified: count it, don't duplicate.
+    (follow_up_audit links the audit to the action.)"""
     action.repeat_count += 1
     proposer = action.verification_proposed_by_audit_id
     if proposer is not None and audit.submitted_at > db.session.get(Audit, proposer).submitted_at:

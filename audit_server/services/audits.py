@@ -2,15 +2,16 @@
 import hashlib
 import json
 from datetime import timedelta
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import make_transient_to_detached, selectinload
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
-from ..models import Answer, Audit, Photo
+from ..models import Answer, Audit, CorrectiveAction, Photo
+from ..models.audits import AuditOutcome
 from ..models.types import utcnow
 from . import access
 from .actions import follow_up_audit
@@ -39,17 +40,9 @@ def _content_hash(data, version):
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _replay(existing, data):
-    """The stored audit if `data` is the same submission again; Conflict otherwise."""
-    version = data.get("checklist_version") or existing.checklist_version
-    if existing.content_hash != _content_hash(data, version):
-        raise Conflict("An audit with this id was already submitted with different content.",
-                       {"id": ["Already used for another audit."]})
-    return existing
-
-
 def submit_audit(user, data):
-    """Store and score one audit. Returns (audit, created).
+    """Store and score one audit. Returns (audit, created): the stored Audit for a
+    replay, a SubmittedAudit when it was stored now.
 
     Idempotent on the client's UUID: the same submission again returns the stored
     audit; the same id with other content is a Conflict. The insert skips a
@@ -58,8 +51,6 @@ def submit_audit(user, data):
     corrective actions the answers call for are opened, linked or proposed for
     verification in the same transaction, so a replay never opens them twice.
     """
-    if not access.can_see_location(user, data["location_id"]):
-        raise InvalidInput("Unknown location.", {"location_id": ["Unknown location."]})
     try:
         checklist = find_version(data["checklist_id"], data.get("checklist_version"))
     except NotFound as exc:
@@ -72,61 +63,52 @@ def submit_audit(user, data):
         raise InvalidInput("The submission time is in the future.",
                            {"submitted_at": ["Must not be in the future."]})
     validate_answers(checklist, data["answers"])
+    audit = new_audit(user, data, checklist)
 
     for _ in range(STORE_ATTEMPTS):
-        audit = new_audit(user, data, checklist)
-        stored = [audit, *audit.answers]
         try:
-            if not insert_audit(audit):
-                # Stored before (a replay), or by a concurrent replay just now.
+            stored = insert_audit(audit, user)
+            if stored is None:
                 db.session.rollback()
-                return _replay(db.session.get(Audit, data["id"]), data), False
-            actions = follow_up_audit(audit, checklist)
+                return _replay(user, data), False
+            actions = follow_up_audit(audit, checklist, stored.actions_pending)
+            audit.actions = sorted(actions, key=lambda a: a.id)
             db.session.commit()
-            set_committed_value(audit, "actions", sorted(actions, key=lambda a: a.id))
             return audit, True
         except (sa.exc.IntegrityError, StaleDataError):
             # Another audit of the same location opened or changed one of these
             # actions at the same moment: try again on top of what it stored.
             db.session.rollback()
-            for row in stored:
-                if row in db.session:
-                    db.session.expunge(row)
     raise Conflict("The audit could not be stored: its actions kept changing; send it again.")
 
 
-def insert_audit(audit):
-    """INSERT an audit and its answers unless its id is taken; True if it was inserted.
+def _replay(user, data):
+    """Nothing was inserted: the stored audit if this is the same submission again
+    (stored before, or by a concurrent replay just now); otherwise an error."""
+    existing = db.session.get(Audit, data["id"])
+    if existing is None or not access.can_see_location(user, data["location_id"]):
+        raise InvalidInput("Unknown location.", {"location_id": ["Unknown location."]})
+    version = data.get("checklist_version") or existing.checklist_version
+    if existing.content_hash != _content_hash(data, version):
+        raise Conflict("An audit with this id was already submitted with different content.",
+                       {"id": ["Already used for another audit."]})
+    return existing
 
-    Plain cached INSERTs on the session's connection rather than the ORM's unit of
-    work: submitting is the hot path. Once inserted, the audit and its answers join
-    the session as persistent objects (no second INSERT, no SELECT), so that actions
-    can refer to them.
-    """
-    connection = db.session.connection()
-    audits, answers = Audit.__table__, Answer.__table__
-    insert = (postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert)(audits)
-    row = {c.key: getattr(audit, c.key) for c in audits.columns}
-    inserted = connection.execute(
-        insert.on_conflict_do_nothing(index_elements=["id"]).returning(audits.c.id), row
-    ).scalar() is not None
-    if not inserted:
-        return False
-    if audit.answers:
-        connection.execute(sa.insert(answers),
-                           [{c.key: getattr(a, c.key) for c in answers.columns} for a in audit.answers])
-    for stored in (audit, *audit.answers):
-        make_transient_to_detached(stored)
-    set_committed_value(audit, "photos", [])  # a new audit has none yet
-    db.session.add(audit)
-    return True
+
+class SubmittedAudit(AuditOutcome, SimpleNamespace):
+    """A scored audit as plain attributes, named like Audit's: the columns of
+    `audits`, `answers` (plain rows with the columns of `answers`), `photos` (none
+    yet) and `actions` (those it opened or was linked to, once stored).
+
+    Submitting is the hot path, so it builds no ORM objects for the audit and its
+    answers; reading an audit later loads the ORM Audit."""
 
 
 def new_audit(user, data, checklist):
-    """A scored Audit with its Answer rows for valid submission data (transient)."""
+    """A SubmittedAudit, scored, for valid submission data (not stored yet)."""
     values = {k: a.get("value") for k, a in data["answers"].items()}
     score = score_answers(checklist.definition, values)
-    audit = Audit(
+    audit = SubmittedAudit(
         id=data["id"],
         location_id=data["location_id"],
         checklist_id=checklist.id,
@@ -143,6 +125,9 @@ def new_audit(user, data, checklist):
         critical_failed=score.critical_failed,
         sections=[{"id": s.id, "points": float(s.points), "max_points": float(s.max_points),
                    "percent": s.percent} for s in score.sections],
+        answers=[],
+        photos=[],
+        actions=[],
     )
     results = {r.item_id: r for r in score.items}
     for position, (_, item) in enumerate(iter_items(checklist.definition)):
@@ -150,7 +135,7 @@ def new_audit(user, data, checklist):
         if answer is None:
             continue
         result = results[item["id"]]
-        audit.answers.append(Answer(
+        audit.answers.append(SimpleNamespace(
             audit_id=audit.id, item_id=item["id"], position=position, value=answer.get("value"),
             comment=answer.get("comment") or "", applies=result.applies,
             points=None if result.points is None else float(result.points),
@@ -159,6 +144,46 @@ def new_audit(user, data, checklist):
             photo_when_failed=bool(item.get("photo_when_failed")),
         ))
     return audit
+
+
+def insert_audit(audit, user):
+    """INSERT a SubmittedAudit and its answers, if its location is one the user may
+    see and its id is not taken. Returns None if nothing was inserted, else a row
+    whose `actions_pending` says whether the location has actions of this checklist
+    not yet verified (only then must follow_up_audit look at them).
+
+    One statement does the checks: INSERT INTO audits SELECT <the values> WHERE
+    EXISTS (<the location, if visible>) ON CONFLICT (id) DO NOTHING RETURNING id,
+    EXISTS (<unverified actions here>). The answers follow in one executemany.
+    Plain Core on the session's connection: the ORM's unit of work would cost more
+    than everything else this hot path does.
+    """
+    connection = db.session.connection()
+    visible = sa.exists(access.visible_location(user, sa.bindparam("location_id")))
+    insert = (
+        _DIALECTS[connection.dialect.name].insert(AUDITS)
+        .from_select([c.key for c in AUDITS.columns], _AUDIT_VALUES.where(visible))
+        .on_conflict_do_nothing(index_elements=["id"])
+        .returning(AUDITS.c.id, _ACTIONS_PENDING)
+    )
+    stored = connection.execute(insert, _row(audit, AUDITS)).one_or_none()
+    if stored is not None and audit.answers:
+        connection.execute(sa.insert(ANSWERS), [_row(a, ANSWERS) for a in audit.answers])
+    return stored
+
+
+AUDITS, ANSWERS = Audit.__table__, Answer.__table__
+_DIALECTS = {"postgresql": postgresql, "sqlite": sqlite}
+_AUDIT_VALUES = sa.select(*[sa.bindparam(c.key, type_=c.type) for c in AUDITS.columns])
+_ACTIONS_PENDING = sa.exists().where(
+    CorrectiveAction.location_id == sa.bindparam("location_id"),
+    CorrectiveAction.checklist_id == sa.bindparam("checklist_id"),
+    CorrectiveAction.status != "verified",
+).label("actions_pending")
+
+
+def _row(obj, table):
+    return {c.key: getattr(obj, c.key) for c in table.columns}
 
 
 def _audit_query(user):

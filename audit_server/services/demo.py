@@ -122,8 +122,9 @@ def seed_audits(count, until, seed=7):
     made = 0
     for n, (location, checklist, data) in enumerate(submissions):
         audit = new_audit(managers[location.id], data, checklist)
-        if insert_audit(audit):
-            follow_up_audit(audit, checklist)
+        stored = insert_audit(audit, managers[location.id])
+        if stored is not None:
+            follow_up_audit(audit, checklist, stored.actions_pending)
             made += 1
         if n % 500 == 499:
             db.session.commit()
