@@ -13,7 +13,7 @@ blp = resource_blueprint("actions", __name__, "/actions", description="Correctiv
 
 
 @blp.route("")
-@blp.arguments(ActionQuerySchema, location="query")
+@blp.arguments(ActionQuerySchema(), location="query")
 @blp.response(200, page_of(ActionSummarySchema))
 def list_actions(args):
     """The actions the current user may see: overdue first, then by deadline."""
@@ -24,7 +24,7 @@ def list_actions(args):
 
 
 @blp.route("/metrics")
-@blp.arguments(ActionMetricsQuerySchema, location="query")
+@blp.arguments(ActionMetricsQuerySchema(), location="query")
 @blp.response(200, ActionMetricsReportSchema)
 def metrics(args):
     """Open, overdue, median time to close and share closed on time, per location or region."""
@@ -40,7 +40,7 @@ def get_action(action_id):
 
 
 @blp.route("/<int(max=2147483647):action_id>", methods=["PATCH"])
-@blp.arguments(ActionChangeSchema)
+@blp.arguments(ActionChangeSchema())
 @blp.response(200, ActionSchema)
 @blp.alt_response(409, description="The action changed since this version was read.")
 @blp.alt_response(422, description="An illegal status move, or a missing note, reason or photo.")

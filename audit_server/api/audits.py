@@ -11,7 +11,7 @@ blp = resource_blueprint("audits", __name__, "/audits", description="Audits")
 
 
 @blp.route("", methods=["POST"])
-@blp.arguments(AuditSubmissionSchema)
+@blp.arguments(AuditSubmissionSchema())
 @blp.response(201, AuditSchema)
 @blp.alt_response(200, schema=AuditSchema, description="The same audit was already stored.")
 @blp.alt_response(409, description="This id was used for an audit with other content.")
@@ -22,7 +22,7 @@ def submit(submission):
 
 
 @blp.route("")
-@blp.arguments(AuditQuerySchema, location="query")
+@blp.arguments(AuditQuerySchema(), location="query")
 @blp.response(200, page_of(AuditSchema))
 def list_audits(args):
     """The audits the current user may see, newest first."""

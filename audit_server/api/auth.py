@@ -9,7 +9,7 @@ blp = resource_blueprint("auth", __name__, "/auth", description="API tokens", pu
 
 
 @blp.route("/token", methods=["POST"])
-@blp.arguments(TokenRequestSchema)
+@blp.arguments(TokenRequestSchema())
 @blp.response(201, TokenSchema)
 @blp.doc(security=[])
 def token(credentials):

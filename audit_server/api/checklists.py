@@ -13,7 +13,7 @@ def list_checklists():
 
 
 @blp.route("/<checklist_id>")
-@blp.arguments(ChecklistQuerySchema, location="query")
+@blp.arguments(ChecklistQuerySchema(), location="query")
 @blp.response(200, ChecklistSchema)
 def get_checklist(args, checklist_id):
     """A checklist's full definition: the current version, or the one asked for."""

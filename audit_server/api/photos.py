@@ -18,8 +18,8 @@ action_blp = resource_blueprint("action_photos", __name__, "/actions",
 def photo_upload(blueprint):
     """The form, the file and the answers of an idempotent photo upload endpoint."""
     decorators = (
-        blueprint.arguments(PhotoUploadSchema, location="form"),
-        blueprint.arguments(PhotoFileSchema, location="files"),
+        blueprint.arguments(PhotoUploadSchema(), location="form"),
+        blueprint.arguments(PhotoFileSchema(), location="files"),
         blueprint.response(201, PhotoSchema),
         blueprint.alt_response(200, schema=PhotoSchema, description="The same photo was already stored."),
         blueprint.alt_response(409, description="This id was used for a photo with other content."),
@@ -47,7 +47,7 @@ def upload(form, files, audit_id):
 
 
 @blp.route("/<uuid:audit_id>/photos")
-@blp.arguments(PhotoQuerySchema, location="query")
+@blp.arguments(PhotoQuerySchema(), location="query")
 @blp.response(200, page_of(PhotoSchema))
 def list_photos(args, audit_id):
     """An audit's photos, oldest first."""

@@ -1,4 +1,5 @@
 """Submitting, reading and listing audits."""
+import functools
 import hashlib
 import json
 from datetime import timedelta
@@ -6,6 +7,7 @@ from types import SimpleNamespace
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -152,24 +154,64 @@ def insert_audit(audit, user):
     whose `actions_pending` says whether the location has actions of this checklist
     not yet verified (only then must follow_up_audit look at them).
 
-    One statement does the checks: INSERT INTO audits SELECT <the values> WHERE
-    EXISTS (<the location, if visible>) ON CONFLICT (id) DO NOTHING RETURNING id,
-    EXISTS (<unverified actions here>). The answers follow in one executemany.
-    Plain Core on the session's connection: the ORM's unit of work would cost more
-    than everything else this hot path does.
+    Submitting is the hot path, so this is plain Core on the session's connection
+    (the ORM's unit of work would cost more than everything else here), and one
+    statement does the checks (see _store_statement). On PostgreSQL the same
+    statement also inserts the answers; SQLite, which is in the process and has no
+    round trips to save, inserts them next with one executemany.
     """
     connection = db.session.connection()
-    visible = sa.exists(access.visible_location(user, sa.bindparam("location_id")))
-    insert = (
-        _DIALECTS[connection.dialect.name].insert(AUDITS)
-        .from_select([c.key for c in AUDITS.columns], _AUDIT_VALUES.where(visible))
-        .on_conflict_do_nothing(index_elements=["id"])
-        .returning(AUDITS.c.id, _ACTIONS_PENDING)
-    )
-    stored = connection.execute(insert, _row(audit, AUDITS)).one_or_none()
-    if stored is not None and audit.answers:
+    dialect = connection.dialect.name
+    params = _row(audit, AUDITS)
+    if dialect == "postgresql":
+        params["answers"] = [_row(a, ANSWERS, skip="audit_id") for a in audit.answers]
+    stored = connection.execute(_store_statement(dialect, user.role, user.id), params).one_or_none()
+    if stored is not None and dialect != "postgresql" and audit.answers:
         connection.execute(sa.insert(ANSWERS), [_row(a, ANSWERS) for a in audit.answers])
     return stored
+
+
+@functools.lru_cache(maxsize=1024)
+def _store_statement(dialect, role, user_id):
+    """The statement that stores an audit for a user (by role and id, which is all
+    the scoping rule reads), built once per user and process:
+
+        INSERT INTO audits SELECT <the values>
+          WHERE EXISTS (<the location, if the user may see it>)
+          ON CONFLICT (id) DO NOTHING
+        RETURNING id, EXISTS (<unverified actions of this checklist there>)
+
+    On PostgreSQL that INSERT is a CTE, and a second one inserts the answers (sent
+    as one JSON array) for the audit it returns, if any.
+    """
+    visible = access.visible_location(SimpleNamespace(id=user_id, role=role),
+                                      sa.bindparam("location_id"))
+    insert = (
+        _DIALECTS[dialect].insert(AUDITS)
+        .from_select([c.key for c in AUDITS.columns], _AUDIT_VALUES.where(sa.exists(visible)))
+        .on_conflict_do_nothing(index_elements=["id"])
+    )
+    if dialect != "postgresql":
+        return insert.returning(AUDITS.c.id, _ACTIONS_PENDING)
+    stored = insert.returning(AUDITS.c.id).cte("stored_audit")
+    answers = sa.func.jsonb_array_elements(sa.bindparam("answers", type_=JSONB)).table_valued("value")
+    fields = [_json_field(answers.c.value, c) for c in ANSWERS.columns if c.key != "audit_id"]
+    insert_answers = sa.insert(ANSWERS).from_select(
+        [c.key for c in ANSWERS.columns],
+        sa.select(stored.c.id, *fields).select_from(stored.join(answers, sa.true())),
+    )
+    return sa.select(stored.c.id, _ACTIONS_PENDING).add_cte(insert_answers.cte("stored_answers"))
+
+
+def _json_field(document, column):
+    """`column`'s value read from a JSON object, as the column's type."""
+    field = sa.type_coerce(document, JSONB)[column.key]
+    for kind, read in ((sa.JSON, lambda f: f), (sa.Boolean, lambda f: f.as_boolean()),
+                       (sa.Integer, lambda f: f.as_integer()), (sa.Float, lambda f: f.as_float()),
+                       (sa.String, lambda f: f.as_string())):
+        if isinstance(column.type, kind):
+            return read(field)
+    raise TypeError(f"no JSON reading for {column.type!r}")
 
 
 AUDITS, ANSWERS = Audit.__table__, Answer.__table__
@@ -182,8 +224,8 @@ _ACTIONS_PENDING = sa.exists().where(
 ).label("actions_pending")
 
 
-def _row(obj, table):
-    return {c.key: getattr(obj, c.key) for c in table.columns}
+def _row(obj, table, skip=None):
+    return {c.key: getattr(obj, c.key) for c in table.columns if c.key != skip}
 
 
 def _audit_query(user):

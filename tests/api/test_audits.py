@@ -79,6 +79,30 @@ def test_replay_returns_the_stored_audit(app, client, organisation):
     assert count_rows(app) == (1, 10)
 
 
+@pytest.mark.parametrize("role", ["admin", "regional", "manager"])
+def test_what_is_stored_reads_back_as_it_was_answered(client, organisation, role):
+    """The answers go to the database in one statement (PostgreSQL) or one executemany
+    (SQLite): every kind of value, the N/A, the comments and the scores read back as sent."""
+    answers = {**best_phone(), "menu_easy": {"value": "na"}, "hold_seconds": {"value": 42.5},
+               "rings_to_answer": {"value": 4, "comment": 'Tard\u00f3 "bastante" \u2014 4 tonos'},
+               "first_impression": {"value": "L\u00ednea 1\nL\u00ednea 2 \\ fin"},
+               "owned": {"value": False, "comment": ""}}
+    body = audit_body(organisation.locations["N1"], "call_your_own_number", answers=answers)
+    stored = post(client, organisation, body, role=role)
+    assert stored.status_code == 201
+    read = client.get(f"/api/v1/audits/{body['id']}", headers=organisation.headers(role))
+    assert read.status_code == 200
+    assert read.get_json() == stored.get_json()
+    got = stored.get_json()["answers"]
+    assert got["menu_easy"]["value"] == "na" and got["menu_easy"]["max_points"] is None
+    assert got["hold_seconds"]["value"] == 42.5 and got["hold_seconds"]["points"] == 0.5
+    assert got["owned"] == {"value": False, "comment": "", "applies": True, "points": 0.0,
+                            "max_points": 3.0, "failed": True, "photo_missing": False}
+    assert got["rings_to_answer"]["comment"] == answers["rings_to_answer"]["comment"]
+    assert got["first_impression"]["value"] == answers["first_impression"]["value"]
+    assert got["answered"]["value"] is True
+
+
 def test_replay_with_other_content_is_409(app, client, organisation):
     body = audit_body(organisation.locations["N1"])
     assert post(client, organisation, body).status_code == 201
