@@ -10,7 +10,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from ..models import ROLES, ApiToken, Location, Region, User
-from ..models.types import utcnow
+from ..models.types import UTCDateTime, utcnow
 from .errors import InvalidInput
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -86,12 +86,16 @@ def issue_token(user, hours):
     return token, row.expires_at
 
 
+# Built once: every API request asks it.
+_USER_FOR_TOKEN = sa.select(User).join(ApiToken, ApiToken.user_id == User.id).where(
+    ApiToken.token_hash == sa.bindparam("token_hash"),
+    ApiToken.expires_at > sa.bindparam("now", type_=UTCDateTime),
+    User.active.is_(True))
+
+
 def user_for_token(token):
     """The active user a valid, unexpired bearer token belongs to, or None."""
-    return db.session.scalar(
-        sa.select(User).join(ApiToken, ApiToken.user_id == User.id).where(
-            ApiToken.token_hash == _token_hash(token), ApiToken.expires_at > utcnow(),
-            User.active.is_(True)))
+    return db.session.scalar(_USER_FOR_TOKEN, {"token_hash": _token_hash(token), "now": utcnow()})
 
 
 def set_locale(user, locale, languages):

@@ -6,6 +6,7 @@ Arithmetic is exact (fractions) so the same audit always gets the same score.
 """
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import lru_cache
 from math import floor
 
 NA = "na"
@@ -27,8 +28,14 @@ def is_scored(item):
     return False
 
 
+@lru_cache(maxsize=4096)
+def exact(number):
+    """A number as written (0.1 is 1/10, not the nearest binary float), as a Fraction."""
+    return Fraction(str(number))
+
+
 def weight(item):
-    return Fraction(str(item.get("weight", 1))) if is_scored(item) else Fraction(0)
+    return exact(item.get("weight", 1)) if is_scored(item) else Fraction(0)
 
 
 def is_bad_yes_no(item, value):
@@ -43,14 +50,14 @@ def item_fraction(item, value):
     if kind == "rating":
         return Fraction(int(value) - 1, 4)
     if kind in ("count", "seconds"):
-        number = Fraction(str(value))
+        number = exact(value)
         for band in item["bands"]:
-            if "max" not in band or number <= Fraction(str(band["max"])):
-                return Fraction(str(band["fraction"]))
+            if "max" not in band or number <= exact(band["max"]):
+                return exact(band["fraction"])
         return Fraction(0)
     if kind == "choice":
-        best = max(Fraction(str(o["points"])) for o in item["options"])
-        points = next(Fraction(str(o["points"])) for o in item["options"] if o["value"] == value)
+        best = max(exact(o["points"]) for o in item["options"])
+        points = next(exact(o["points"]) for o in item["options"] if o["value"] == value)
         return points / best if best else Fraction(0)
     raise ValueError(f"item type {kind} is not scored")
 
