@@ -13,8 +13,9 @@ class AuditSubmissionSchema(Schema):
     checklist_version = fields.String(load_default=None, validate=validate.Length(max=16))
     started_at = fields.AwareDateTime(required=True)
     submitted_at = fields.AwareDateTime(required=True)
-    # {item_id: {"value": ..., "comment": "..."}}, checked against the checklist by the service.
-    answers = fields.Dict(keys=fields.String(), values=fields.Raw(), required=True)
+    # {item_id: {"value": ..., "comment": "..."}}, checked against the checklist by the
+    # service (JSON object keys are strings already; each value is checked there).
+    answers = fields.Dict(required=True)
     notes = fields.String(load_default="", validate=validate.Length(max=5000))
 
 

@@ -162,12 +162,12 @@ def insert_audit(audit, user):
     """
     connection = db.session.connection()
     dialect = connection.dialect.name
-    params = _row(audit, AUDITS)
+    params = _row(audit, _AUDIT_COLUMNS)
     if dialect == "postgresql":
-        params["answers"] = [_row(a, ANSWERS, skip="audit_id") for a in audit.answers]
+        params["answers"] = [_row(a, _ANSWER_FIELDS) for a in audit.answers]
     stored = connection.execute(_store_statement(dialect, user.role, user.id), params).one_or_none()
     if stored is not None and dialect != "postgresql" and audit.answers:
-        connection.execute(sa.insert(ANSWERS), [_row(a, ANSWERS) for a in audit.answers])
+        connection.execute(sa.insert(ANSWERS), [vars(a) for a in audit.answers])
     return stored
 
 
@@ -195,7 +195,7 @@ def _store_statement(dialect, role, user_id):
         return insert.returning(AUDITS.c.id, _ACTIONS_PENDING)
     stored = insert.returning(AUDITS.c.id).cte("stored_audit")
     answers = sa.func.jsonb_array_elements(sa.bindparam("answers", type_=JSONB)).table_valued("value")
-    fields = [_json_field(answers.c.value, c) for c in ANSWERS.columns if c.key != "audit_id"]
+    fields = [_json_field(answers.c.value, ANSWERS.c[key]) for key in _ANSWER_FIELDS]
     insert_answers = sa.insert(ANSWERS).from_select(
         [c.key for c in ANSWERS.columns],
         sa.select(stored.c.id, *fields).select_from(stored.join(answers, sa.true())),
@@ -224,8 +224,12 @@ _ACTIONS_PENDING = sa.exists().where(
 ).label("actions_pending")
 
 
-def _row(obj, table, skip=None):
-    return {c.key: getattr(obj, c.key) for c in table.columns if c.key != skip}
+_AUDIT_COLUMNS = tuple(c.key for c in AUDITS.columns)
+_ANSWER_FIELDS = tuple(c.key for c in ANSWERS.columns if c.key != "audit_id")
+
+
+def _row(obj, keys):
+    return {key: getattr(obj, key) for key in keys}
 
 
 def _audit_query(user):
