@@ -188,7 +188,7 @@ def _store_statement(dialect, role, user_id):
                                       sa.bindparam("location_id"))
     insert = (
         _DIALECTS[dialect].insert(AUDITS)
-        .from_select([c.key for c in AUDITS.columns], _AUDIT_VALUES.where(sa.exists(visible)))
+        .from_select(_AUDIT_COLUMNS, _AUDIT_VALUES.where(sa.exists(visible)))
         .on_conflict_do_nothing(index_elements=["id"])
     )
     if dialect != "postgresql":
@@ -197,7 +197,7 @@ def _store_statement(dialect, role, user_id):
     answers = sa.func.jsonb_array_elements(sa.bindparam("answers", type_=JSONB)).table_valued("value")
     fields = [_json_field(answers.c.value, ANSWERS.c[key]) for key in _ANSWER_FIELDS]
     insert_answers = sa.insert(ANSWERS).from_select(
-        [c.key for c in ANSWERS.columns],
+        ("audit_id", *_ANSWER_FIELDS),
         sa.select(stored.c.id, *fields).select_from(stored.join(answers, sa.true())),
     )
     return sa.select(stored.c.id, _ACTIONS_PENDING).add_cte(insert_answers.cte("stored_answers"))
@@ -215,6 +215,8 @@ def _json_field(document, column):
 
 
 AUDITS, ANSWERS = Audit.__table__, Answer.__table__
+_AUDIT_COLUMNS = tuple(c.key for c in AUDITS.columns)
+_ANSWER_FIELDS = tuple(c.key for c in ANSWERS.columns if c.key != "audit_id")
 _DIALECTS = {"postgresql": postgresql, "sqlite": sqlite}
 _AUDIT_VALUES = sa.select(*[sa.bindparam(c.key, type_=c.type) for c in AUDITS.columns])
 _ACTIONS_PENDING = sa.exists().where(
@@ -222,10 +224,6 @@ _ACTIONS_PENDING = sa.exists().where(
     CorrectiveAction.checklist_id == sa.bindparam("checklist_id"),
     CorrectiveAction.status != "verified",
 ).label("actions_pending")
-
-
-_AUDIT_COLUMNS = tuple(c.key for c in AUDITS.columns)
-_ANSWER_FIELDS = tuple(c.key for c in ANSWERS.columns if c.key != "audit_id")
 
 
 def _row(obj, keys):
