@@ -4,7 +4,7 @@ import os
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import Flask, request
+from flask import Flask
 
 from .config import Config
 from .extensions import csrf, db, login, migrate, rest_api
@@ -76,18 +76,15 @@ def _configure_sqlite(app):
 def _configure_login():
     from .models import User
     from .services import accounts
+    from .web.security import bearer_token
 
     login.login_view = "web.login"
     login.login_message = None
 
-    def bearer_token():
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        return token.strip() if scheme.lower() == "bearer" else ""
-
+    # A request that names a bearer token is judged by its token alone: it has no
+    # cookie session (web/security.py), so only the request loader can sign it in.
     @login.user_loader
     def load_user(user_id):
-        if bearer_token():
-            return None  # a request that names a token is judged by its token alone
         user = db.session.get(User, int(user_id))
         return user if user is not None and user.active else None
 

@@ -11,6 +11,7 @@ sending: under anybody else's session (a tab left open by someone who signed
 out since) the request is refused with 401 and stays queued on the phone.
 """
 from flask import request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
@@ -22,9 +23,34 @@ UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 EXEMPT_ENDPOINTS = {"auth.token"}
 
 
+def bearer_token(req=None):
+    """The token an `Authorization: Bearer` header names, or ""."""
+    scheme, _, token = (req or request).headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
 def has_bearer_token():
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    return scheme.lower() == "bearer" and bool(token.strip())
+    return bool(bearer_token())
+
+
+class TokenRequestSession(SecureCookieSession):
+    """The session of a request that names a bearer token: it starts empty and is
+    thrown away (an error page may still put a CSRF token or read flashes in it)."""
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """The signed-cookie session, except that a request naming a bearer token is
+    judged by its token alone: its session cookie is neither read (so the user
+    loader never sees a signed-in id) nor written back."""
+
+    def open_session(self, app, request):
+        if bearer_token(request):
+            return TokenRequestSession()
+        return super().open_session(app, request)
+
+    def save_session(self, app, session, response):
+        if not isinstance(session, TokenRequestSession):
+            super().save_session(app, session, response)
 
 
 def protect_from_csrf():
@@ -45,6 +71,7 @@ def refuse_someone_elses_queue():
 
 
 def init_app(app):
+    app.session_interface = SessionInterface()
     app.before_request(refuse_someone_elses_queue)
     app.before_request(protect_from_csrf)
     app.register_error_handler(CSRFError, csrf_failed)

@@ -47,3 +47,16 @@ def test_a_made_up_bearer_token_does_not_ride_on_the_session(web, organisation):
                         headers={"Authorization": "Bearer made-up"})
     assert response.status_code == 401
     assert web.get("/").status_code == 200  # the session itself still works
+
+
+def test_a_bearer_request_neither_reads_nor_writes_the_session_cookie(web, organisation):
+    """A page or an error rendered for a bearer request must not sign anybody in or out."""
+    web.login(organisation.emails["manager"])
+    bearer = organisation.headers("regional")
+    for method, path in (("GET", "/api/v1/audits"), ("GET", "/photos/no-such-photo/thumb"),
+                         ("GET", "/")):
+        response = web.open(method, path, headers=bearer)
+        assert "Set-Cookie" not in response.headers, path
+    # The regional manager's token saw the regional scope, not the signed-in manager's.
+    assert len(web.open("GET", "/api/v1/locations", headers=bearer).json) == 2
+    assert web.get("/").status_code == 200  # and the manager's session is as it was
