@@ -2,8 +2,8 @@
 
 An audit's failed items open actions (in the audit's own transaction, see
 `follow_up_audit`); a later failure of the same item at the same location links
-to the action still not verified instead of opening another, and a later pass
-proposes verification.
+to the action still not verified instead of opening another, and the first later
+pass proposes verification.
 
 Status moves (MOVES):
     open        -> in_progress | done
@@ -178,8 +178,10 @@ def link_repeated_failure(action, audit, now):
 
 
 def propose_verification(action, audit, now):
-    """A later audit passed the item: someone may now verify the fix."""
-    if audit.submitted_at <= action.opened_at:
+    """A later audit passed the item: someone may now verify the fix. The first pass
+    since the action opened (or since a newer failure withdrew the last proposal)
+    proposes; later passes leave the standing proposal and the timeline as they are."""
+    if audit.submitted_at <= action.opened_at or action.verification_proposed_by_audit_id:
         return
     action.verification_proposed_by_audit_id = audit.id
     action.updated_at = now

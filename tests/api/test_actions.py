@@ -442,6 +442,19 @@ def test_a_later_pass_proposes_verification_and_its_auditor_verifies(app, client
     assert again["actions"][0]["id"] != action["id"]
 
 
+def test_later_passes_leave_the_standing_proposal_alone(client, organisation):
+    """Daily passes while nobody has verified yet do not flood the timeline, and an
+    older pass arriving late does not take the proposal from a newer one."""
+    now = datetime.now(timezone.utc)
+    first = submit(client, organisation, answers=failing("smile"), at=now - timedelta(hours=5))
+    proposer = submit(client, organisation, at=now - timedelta(hours=3))
+    submit(client, organisation, role="regional", at=now - timedelta(hours=2))
+    submit(client, organisation, at=now - timedelta(hours=4))  # older, arrives last
+    action = action_for(client, organisation, first, "smile")
+    assert action["verification_proposed_by_audit_id"] == proposer["id"]
+    assert kinds(action) == ["opened", "verification_proposed"]
+
+
 def test_an_older_audit_arriving_late_proposes_nothing(client, organisation):
     first = submit(client, organisation, answers=failing("smile"))
     submit(client, organisation, at=datetime.now(timezone.utc) - timedelta(hours=3))
