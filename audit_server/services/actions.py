@@ -106,6 +106,16 @@ def default_owner_id(location_id, auditor_id):
 
 # --- what an audit sets in motion --------------------------------------------
 
+# The actions not yet verified of some items at a location, locked, so that concurrent
+# audits of the same place take turns on them (PostgreSQL; SQLite writers take turns anyway).
+_UNVERIFIED = sa.select(CorrectiveAction).where(
+    CorrectiveAction.location_id == sa.bindparam("location_id"),
+    CorrectiveAction.checklist_id == sa.bindparam("checklist_id"),
+    CorrectiveAction.status != "verified",
+    CorrectiveAction.item_id.in_(sa.bindparam("item_ids", expanding=True)),
+).order_by(CorrectiveAction.id).with_for_update()
+
+
 def follow_up_audit(audit, checklist, actions_pending=True):
     """Open, link or propose to verify the actions an audit's answers call for.
 
@@ -120,15 +130,10 @@ def follow_up_audit(audit, checklist, actions_pending=True):
     passed = [a.item_id for a in audit.answers if a.max_points is not None and not a.failed]
     pending = {}
     if actions_pending:
-        # Locked, so that concurrent audits of the same place take turns on these rows
-        # (PostgreSQL; SQLite writers take turns anyway).
-        unverified = sa.select(CorrectiveAction).where(
-            CorrectiveAction.location_id == audit.location_id,
-            CorrectiveAction.checklist_id == audit.checklist_id,
-            CorrectiveAction.status != "verified",
-            CorrectiveAction.item_id.in_(failed + passed),
-        ).order_by(CorrectiveAction.id).with_for_update()
-        pending = {action.item_id: action for action in db.session.scalars(unverified)}
+        unverified = db.session.scalars(_UNVERIFIED, {
+            "location_id": audit.location_id, "checklist_id": audit.checklist_id,
+            "item_ids": failed + passed})
+        pending = {action.item_id: action for action in unverified}
     now = utcnow()
     followed = []
     for item_id in failed:
