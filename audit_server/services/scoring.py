@@ -7,10 +7,11 @@ Arithmetic is exact (fractions) so the same audit always gets the same score.
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
-from math import floor
+from math import floor, lcm
 
 NA = "na"
 HALF = Fraction(1, 2)
+ZERO, ONE = Fraction(0), Fraction(1)
 
 
 def iter_items(definition):
@@ -35,7 +36,7 @@ def exact(number):
 
 
 def weight(item):
-    return exact(item.get("weight", 1)) if is_scored(item) else Fraction(0)
+    return exact(item.get("weight", 1)) if is_scored(item) else ZERO
 
 
 def is_bad_yes_no(item, value):
@@ -46,7 +47,7 @@ def item_fraction(item, value):
     """The share (0..1) of an item's weight that an answer earns."""
     kind = item["type"]
     if kind == "yes_no":
-        return Fraction(0) if is_bad_yes_no(item, value) else Fraction(1)
+        return ZERO if is_bad_yes_no(item, value) else ONE
     if kind == "rating":
         return Fraction(int(value) - 1, 4)
     if kind in ("count", "seconds"):
@@ -54,11 +55,11 @@ def item_fraction(item, value):
         for band in item["bands"]:
             if "max" not in band or number <= exact(band["max"]):
                 return exact(band["fraction"])
-        return Fraction(0)
+        return ZERO
     if kind == "choice":
         best = max(exact(o["points"]) for o in item["options"])
         points = next(exact(o["points"]) for o in item["options"] if o["value"] == value)
-        return points / best if best else Fraction(0)
+        return points / best if best else ZERO
     raise ValueError(f"item type {kind} is not scored")
 
 
@@ -109,8 +110,8 @@ class ItemResult:
 @dataclass
 class SectionScore:
     id: str
-    points: Fraction = Fraction(0)
-    max_points: Fraction = Fraction(0)
+    points: Fraction = ZERO
+    max_points: Fraction = ZERO
 
     @property
     def percent(self):
@@ -136,8 +137,7 @@ def score_answers(definition, answers):
     applicable = {}
     items, sections = [], []
     for section in definition["sections"]:
-        subtotal = SectionScore(section["id"])
-        sections.append(subtotal)
+        counted = []
         for item in section["items"]:
             value = answers.get(item["id"])
             applicable[item["id"]] = applies(item, answers, applicable)
@@ -148,16 +148,29 @@ def score_answers(definition, answers):
                 continue
             fraction = item_fraction(item, value)
             result.max_points = weight(item)
-            result.points = result.max_points * fraction
-            result.failed = fraction < HALF
-            subtotal.points += result.points
-            subtotal.max_points += result.max_points
+            # (Whole and zero fractions, the common case, need no multiplication.)
+            earned, of = fraction.numerator, fraction.denominator
+            result.points = (ZERO if not earned else result.max_points if earned == of
+                             else result.max_points * fraction)
+            result.failed = 2 * earned < of  # below one half
+            counted.append(result)
+        sections.append(SectionScore(section["id"], exact_sum(r.points for r in counted),
+                                     exact_sum(r.max_points for r in counted)))
     failed = [r for r in items if r.failed]
     return Score(
-        points=sum((s.points for s in sections), Fraction(0)),
-        max_points=sum((s.max_points for s in sections), Fraction(0)),
+        points=exact_sum(s.points for s in sections),
+        max_points=exact_sum(s.max_points for s in sections),
         critical_failed=any(r.critical for r in failed),
         failed_items=[r.item_id for r in failed],
         sections=sections,
         items=items,
     )
+
+
+def exact_sum(fractions):
+    """The sum of some Fractions, over their common denominator: one division at the
+    end instead of one per addition."""
+    fractions = list(fractions)
+    denominator = lcm(*(f.denominator for f in fractions)) if fractions else 1
+    return Fraction(sum(f.numerator * (denominator // f.denominator) for f in fractions),
+                    denominator)
