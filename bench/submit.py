@@ -13,7 +13,7 @@ Both servers run under gunicorn with 2 sync workers on the same database
 The same load (CLIENTS processes posting new UUIDs) hits each in alternating rounds.
 Target: a 16-answer audit reaches at least 50% of the baseline.
 
-    .venv/bin/python bench/submit.py [--db sqlite|postgresql] [--seconds 10] [--rounds 5] [--clients 4]
+    .venv/bin/python bench/submit.py [--db sqlite|postgresql] [--seconds 20] [--rounds 10] [--clients 4]
 """
 import argparse
 import http.client
@@ -161,9 +161,9 @@ def prepare(database_url):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default=None)
-    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=10)
     args = parser.parse_args()
     kind = args.db
     if kind is None:
