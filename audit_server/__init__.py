@@ -8,6 +8,7 @@ from flask import Flask
 
 from .config import Config
 from .extensions import csrf, db, login, migrate, rest_api
+from .json_provider import JSONProvider
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -16,6 +17,7 @@ def create_app(config=None):
     """The app factory. `config` (a dict) overrides settings, e.g. in tests."""
     app = Flask(__name__, instance_relative_config=True,
                 static_folder=str(ROOT / "static"), static_url_path="/static")
+    app.json = JSONProvider(app)
     app.config.from_object(Config)
     if config:
         app.config.update(config)

@@ -252,6 +252,24 @@ def test_malformed_json_is_400(client, organisation):
     assert r.get_json()["error"]["code"] == "bad_request"
 
 
+@pytest.mark.parametrize("change", [
+    ('"comment": "x"', '"comment": "\\ud800"'),  # a lone surrogate: not Unicode text
+    ('"notes": "x"', '"notes": "caf\\udce9"'),
+    ('"value": true', '"value": NaN'),
+    ('"value": true', '"value": 1e999'),
+])
+def test_json_that_is_not_valid_text_or_numbers_is_400(app, client, organisation, change):
+    """The database would refuse such text later: the API says so at the door."""
+    answers = {**best_walk_in(), "smile": {"value": True, "comment": "x"}}
+    body = json.dumps(audit_body(organisation.locations["N1"], answers=answers, notes="x"))
+    assert change[0] in body
+    r = client.post("/api/v1/audits", data=body.replace(change[0], change[1], 1),
+                    content_type="application/json", headers=organisation.headers("manager"))
+    assert r.status_code == 400
+    assert r.get_json()["error"]["message"] == "The request body is not valid JSON."
+    assert count_rows(app) == (0, 0)
+
+
 def test_wrong_content_type_is_415(client, organisation):
     r = client.post("/api/v1/audits", data=json.dumps(audit_body(organisation.locations["N1"])),
                     content_type="text/plain", headers=organisation.headers("manager"))
