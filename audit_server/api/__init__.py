@@ -1,13 +1,27 @@
 """The JSON API under /api/v1: one blueprint per resource."""
+import flask_smorest
 from flask import current_app, request
 from flask_login import current_user
-from flask_smorest import Blueprint
+from webargs import core
+from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import BadRequest, Unauthorized, UnsupportedMediaType
 
 PREFIX = "/api/v1"
 WRITE_METHODS = {"POST", "PUT", "PATCH"}
 # Room for a multipart body's boundaries and small fields beside its file.
 MULTIPART_OVERHEAD = 64 * 1024
+
+
+class ArgumentsParser(FlaskParser):
+    """webargs, reading a JSON body through Flask (the app's JSON provider), which
+    the blueprint's guard had parse and check it already."""
+
+    def _raw_load_json(self, req):
+        return req.get_json() if is_json_request(req) else core.missing
+
+
+class Blueprint(flask_smorest.Blueprint):
+    ARGUMENTS_PARSER = ArgumentsParser()
 
 
 def resource_blueprint(name, import_name, url_prefix, *, description="", public=(), body="json",
