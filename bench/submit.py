@@ -8,7 +8,8 @@ Both servers run under gunicorn with 2 sync workers on the same database
     at a location of its own, so that one kind does not change what another does:
       passing  - every item passes, at a location with no open corrective actions;
       verifies - every item passes, at a location where one of those items has an
-                 open action: the audit proposes its verification;
+                 open action: the first pass proposes its verification, the later
+                 ones find that proposal standing (the action is locked and read);
       failing  - one item fails again while its action is open: the audit links to it.
 The same load (CLIENTS processes posting new UUIDs) hits each in alternating rounds.
 Target: a 16-answer audit reaches at least 50% of the baseline.
@@ -212,7 +213,7 @@ def main():
           f"{args.rounds} alternating rounds of {args.seconds / args.rounds:g} s; errors: {errors}")
     print(f"{'baseline: bare Flask, 1 row per request':52s} {base:7.1f} requests/s (median)")
     for name, label in (("passing", "16-answer audit, all items passing"),
-                        ("verifies", "16-answer audit, passing: proposes a verification"),
+                        ("verifies", "16-answer audit, passing, 1 action open there"),
                         ("failing", "16-answer audit, 1 item failing again: links")):
         rate = statistics.median(r for r, _ in rounds[name])
         ratios = [m / b for (m, _), (b, _) in zip(rounds[name], rounds["baseline"])]

@@ -13,8 +13,8 @@ MULTIPART_OVERHEAD = 64 * 1024
 
 
 class ArgumentsParser(FlaskParser):
-    """webargs, reading a JSON body through Flask (the app's JSON provider), which
-    the blueprint's guard had parse and check it already."""
+    """webargs, reading a JSON body through Flask (the app's JSON provider): the
+    blueprint's guard has parsed and checked it already, so it is not parsed twice."""
 
     def _raw_load_json(self, req):
         return req.get_json() if is_json_request(req) else core.missing

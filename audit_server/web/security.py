@@ -29,10 +29,6 @@ def bearer_token(req=None):
     return token.strip() if scheme.lower() == "bearer" else ""
 
 
-def has_bearer_token():
-    return bool(bearer_token())
-
-
 class TokenRequestSession(SecureCookieSession):
     """The session of a request that names a bearer token: it starts empty and is
     thrown away (an error page may still put a CSRF token or read flashes in it)."""
@@ -54,7 +50,7 @@ class SessionInterface(SecureCookieSessionInterface):
 
 
 def protect_from_csrf():
-    if request.method not in UNSAFE_METHODS or has_bearer_token():
+    if request.method not in UNSAFE_METHODS or bearer_token():
         return
     if request.endpoint in EXEMPT_ENDPOINTS:
         return
