@@ -13,8 +13,10 @@ Both servers run under gunicorn with 2 sync workers on the same database
       failing  - one item fails again while its action is open: the audit links to it.
 The same load (CLIENTS processes posting new UUIDs) hits each in alternating rounds.
 Target: a 16-answer audit reaches at least 50% of the baseline.
+--floor adds bench/floor_app.py: the least a submission can do on this stack
+(Core INSERTs of the audit and its answers, nothing checked), for scale.
 
-    .venv/bin/python bench/submit.py [--db sqlite|postgresql] [--seconds 20] [--rounds 10] [--clients 4]
+    .venv/bin/python bench/submit.py [--db sqlite|postgresql] [--seconds 20] [--rounds 10] [--clients 4] [--floor]
 """
 import argparse
 import http.client
@@ -165,6 +167,7 @@ def main():
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--floor", action="store_true", help="also measure bench/floor_app.py")
     args = parser.parse_args()
     kind = args.db
     if kind is None:
@@ -187,6 +190,9 @@ def main():
                 "verifies": ("momento", "/api/v1/audits", token_header, locations["verifies"], False),
                 "failing": ("momento", "/api/v1/audits", token_header, locations["failing"], True),
             }
+            if args.floor:
+                servers["floor"] = "bench.floor_app:app"
+                targets["floor"] = ("floor", "/api/v1/audits", token_header, locations["passing"], False)
             processes, ports = [], {}
             try:
                 for name, spec in servers.items():
@@ -212,13 +218,18 @@ def main():
     print(f"database: {kind}; gunicorn 2 sync workers each; {args.clients} client processes; "
           f"{args.rounds} alternating rounds of {args.seconds / args.rounds:g} s; errors: {errors}")
     print(f"{'baseline: bare Flask, 1 row per request':52s} {base:7.1f} requests/s (median)")
-    for name, label in (("passing", "16-answer audit, all items passing"),
-                        ("verifies", "16-answer audit, passing, 1 action open there"),
-                        ("failing", "16-answer audit, 1 item failing again: links")):
+
+    def report(name, label):
         rate = statistics.median(r for r, _ in rounds[name])
         ratios = [m / b for (m, _), (b, _) in zip(rounds[name], rounds["baseline"])]
         print(f"{label:52s} {rate:7.1f} audits/s (median), {statistics.median(ratios):4.0%} of "
               f"baseline (rounds: {', '.join(f'{r:.0%}' for r in ratios)})")
+
+    report("passing", "16-answer audit, all items passing")
+    report("verifies", "16-answer audit, passing, 1 action open there")
+    report("failing", "16-answer audit, 1 item failing again: links")
+    if args.floor:
+        report("floor", "floor: Core INSERTs, nothing checked")
     print("target: a 16-answer audit reaches at least 50% of the baseline")
 
 
