@@ -13,10 +13,10 @@ from datetime import datetime, timezone
 import sqlalchemy as sa
 from flask import Flask, request
 
+from audit_server.models import Answer, ApiToken, Audit
+
 engine = sa.create_engine(os.environ["DATABASE_URL"], pool_pre_ping=True)
-tables = sa.MetaData()
-audits, answers, tokens = (sa.Table(name, tables, autoload_with=engine)
-                           for name in ("audits", "answers", "api_tokens"))
+audits, answers, tokens = Audit.__table__, Answer.__table__, ApiToken.__table__
 user_for_token = sa.select(tokens.c.user_id).where(tokens.c.token_hash == sa.bindparam("token_hash"))
 with engine.connect() as connection:
     versions = dict(connection.execute(sa.text("SELECT checklist_id, version FROM checklist_versions")).all())

@@ -222,8 +222,10 @@ def main():
     def report(name, label):
         rate = statistics.median(r for r, _ in rounds[name])
         ratios = [m / b for (m, _), (b, _) in zip(rounds[name], rounds["baseline"])]
+        failed = sum(e for _, e in rounds[name])
         print(f"{label:52s} {rate:7.1f} audits/s (median), {statistics.median(ratios):4.0%} of "
-              f"baseline (rounds: {', '.join(f'{r:.0%}' for r in ratios)})")
+              f"baseline (rounds: {', '.join(f'{r:.0%}' for r in ratios)})"
+              + (f"  !!! {failed} requests failed" if failed else ""))
 
     report("passing", "16-answer audit, all items passing")
     report("verifies", "16-answer audit, passing, 1 action open there")
