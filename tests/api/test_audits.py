@@ -236,10 +236,11 @@ def test_times_must_make_sense(client, organisation):
         assert r.status_code == 422 and "submitted_at" in r.get_json()["error"]["fields"]
 
 
-@pytest.mark.parametrize("location", ["S1", None])
-def test_unknown_or_out_of_scope_location_is_the_same_422(app, client, organisation, location):
+@pytest.mark.parametrize("role, location", [
+    ("manager", "S1"), ("manager", None), ("regional", "S1"), ("admin", None)])
+def test_unknown_or_out_of_scope_location_is_the_same_422(app, client, organisation, role, location):
     location_id = organisation.locations[location] if location else 999999
-    r = post(client, organisation, audit_body(location_id))
+    r = post(client, organisation, audit_body(location_id), role=role)
     assert r.status_code == 422
     assert r.get_json()["error"]["fields"] == {"location_id": ["Unknown location."]}
     assert count_rows(app) == (0, 0)
