@@ -107,13 +107,19 @@ def default_owner_id(location_id, auditor_id):
 # --- what an audit sets in motion --------------------------------------------
 
 # The actions not yet verified of some items at a location, locked, so that concurrent
-# audits of the same place take turns on them (PostgreSQL; SQLite writers take turns anyway).
-_UNVERIFIED = sa.select(CorrectiveAction).where(
+# audits of the same place take turns on them (PostgreSQL; SQLite writers take turns anyway):
+# as actions, and as the plain columns that tell whether a pass changes them.
+_UNVERIFIED_WHERE = (
     CorrectiveAction.location_id == sa.bindparam("location_id"),
     CorrectiveAction.checklist_id == sa.bindparam("checklist_id"),
     CorrectiveAction.status != "verified",
     CorrectiveAction.item_id.in_(sa.bindparam("item_ids", expanding=True)),
-).order_by(CorrectiveAction.id).with_for_update()
+)
+_UNVERIFIED = (sa.select(CorrectiveAction).where(*_UNVERIFIED_WHERE)
+               .order_by(CorrectiveAction.id).with_for_update())
+_UNVERIFIED_ROWS = (sa.select(CorrectiveAction.id, CorrectiveAction.opened_at,
+                              CorrectiveAction.verification_proposed_by_audit_id)
+                    .where(*_UNVERIFIED_WHERE).order_by(CorrectiveAction.id).with_for_update())
 
 
 def follow_up_audit(audit, checklist, actions_pending=True):
@@ -128,12 +134,19 @@ def follow_up_audit(audit, checklist, actions_pending=True):
     """
     failed = audit.failed_items
     passed = [a.item_id for a in audit.answers if a.max_points is not None and not a.failed]
-    pending = {}
-    if actions_pending:
-        unverified = db.session.scalars(_UNVERIFIED, {
-            "location_id": audit.location_id, "checklist_id": audit.checklist_id,
-            "item_ids": failed + passed})
-        pending = {action.item_id: action for action in unverified}
+    params = {"location_id": audit.location_id, "checklist_id": audit.checklist_id,
+              "item_ids": failed + passed}
+    if not actions_pending:
+        pending = {}
+    elif failed:
+        pending = {action.item_id: action for action in db.session.scalars(_UNVERIFIED, params)}
+    else:
+        # Only passes, which change an action only when they are the first since it
+        # opened: read the locked rows as plain columns, and load just those actions.
+        rows = db.session.connection().execute(_UNVERIFIED_ROWS, params)
+        changing = [row.id for row in rows if proposes_verification(row, audit)]
+        pending = {action.item_id: action for action in db.session.scalars(
+            sa.select(CorrectiveAction).where(CorrectiveAction.id.in_(changing)))} if changing else {}
     now = utcnow()
     followed = []
     for item_id in failed:
@@ -182,11 +195,16 @@ def link_repeated_failure(action, audit, now):
         _move(action, "reopened", audit.auditor_id, "The item failed again in a later audit.", now)
 
 
+def proposes_verification(action, audit):
+    """Whether `audit`, where the action's item passed, proposes verifying it (`action`
+    may be its row): the first pass since the action opened, or since a newer failure
+    withdrew the last proposal, does; later passes leave the standing proposal alone."""
+    return audit.submitted_at > action.opened_at and action.verification_proposed_by_audit_id is None
+
+
 def propose_verification(action, audit, now):
-    """A later audit passed the item: someone may now verify the fix. The first pass
-    since the action opened (or since a newer failure withdrew the last proposal)
-    proposes; later passes leave the standing proposal and the timeline as they are."""
-    if audit.submitted_at <= action.opened_at or action.verification_proposed_by_audit_id:
+    """A later audit passed the item: someone may now verify the fix."""
+    if not proposes_verification(action, audit):
         return
     action.verification_proposed_by_audit_id = audit.id
     action.updated_at = now
