@@ -5,6 +5,8 @@ DATABASE_URL, SECRET_KEY and PHOTO_STORE in the environment.
 """
 import os
 
+from .json_provider import dumps_document
+
 
 def _bool(name, default):
     value = os.environ.get(name)
@@ -22,7 +24,7 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
     # None means "a SQLite file in the instance folder" (resolved in create_app).
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or None
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "json_serializer": dumps_document}
     CHECKLISTS_DIR = os.environ.get("CHECKLISTS_DIR") or None
     # werkzeug's password hashing method; tests use a cheaper one.
     PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt")

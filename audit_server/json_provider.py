@@ -23,3 +23,8 @@ class JSONProvider(DefaultJSONProvider):
         if kwargs.get("indent"):
             option |= orjson.OPT_INDENT_2
         return orjson.dumps(obj, default=kwargs.get("default", self.default), option=option).decode()
+
+
+def dumps_document(obj):
+    """A JSON column's value as text (the engine's json_serializer)."""
+    return orjson.dumps(obj).decode()

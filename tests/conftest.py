@@ -1,5 +1,6 @@
 """Fixtures: an app on a database of its own (SQLite, or PostgreSQL when
 TEST_DATABASE_URL names a server), emptied after every test."""
+import contextlib
 import os
 import re
 import uuid
@@ -21,20 +22,30 @@ from audit_server.storage import S3PhotoStore
 PASSWORD = "correct horse battery"
 
 
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory):
+@contextlib.contextmanager
+def new_database(directory):
+    """The URL of an empty database of its own, dropped afterwards: on the PostgreSQL
+    server TEST_DATABASE_URL names, else a SQLite file in `directory`."""
     server = os.environ.get("TEST_DATABASE_URL")
     if not server:
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        yield f"sqlite:///{directory / 'test.db'}"
         return
     url = sa.make_url(server).set(drivername="postgresql")
     name = f"momento_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     admin = url.render_as_string(hide_password=False)
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    yield url.set(database=name, drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        yield url.set(database=name, drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    with new_database(tmp_path_factory.mktemp("db")) as url:
+        yield url
 
 
 class IsolatedClient(FlaskClient):

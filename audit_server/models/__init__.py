@@ -1,10 +1,10 @@
 """SQLAlchemy models, one module per aggregate."""
 from .actions import ActionEvent, CorrectiveAction
-from .audits import Answer, Audit
+from .audits import Audit
 from .checklists import ChecklistVersion
 from .org import Location, Region
 from .photos import Photo
 from .users import ROLES, ApiToken, User
 
-__all__ = ["ActionEvent", "Answer", "ApiToken", "Audit", "ChecklistVersion", "CorrectiveAction",
+__all__ = ["ActionEvent", "ApiToken", "Audit", "ChecklistVersion", "CorrectiveAction",
            "Location", "Photo", "Region", "ROLES", "User"]

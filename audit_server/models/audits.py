@@ -13,21 +13,25 @@ from .users import User
 
 
 class AuditOutcome:
-    """What an audit's answers call for, read from its `answers` and `photos`.
+    """What an audit's answers call for, read from its `answers` document and `photos`.
 
     Shared by the stored Audit and by a just-submitted audit, which the submit path
-    keeps as plain rows (services/audits.py)."""
+    keeps as plain attributes (services/audits.py)."""
+
+    def answers_in_order(self):
+        """(item_id, answer) pairs in the checklist's order."""
+        return sorted(self.answers.items(), key=lambda pair: pair[1]["position"])
 
     @property
     def failed_items(self):
-        return [a.item_id for a in self.answers if a.failed]
+        return [item_id for item_id, answer in self.answers_in_order() if answer["failed"]]
 
     @property
     def photos_missing(self):
         """Failed items whose checklist asks for a photo and that have none yet."""
         documented = {p.item_id for p in self.photos}
-        return [a.item_id for a in self.answers
-                if a.failed and a.photo_when_failed and a.item_id not in documented]
+        return [item_id for item_id, answer in self.answers_in_order()
+                if answer["failed"] and answer["photo_when_failed"] and item_id not in documented]
 
 
 class Audit(AuditOutcome, db.Model):
@@ -53,13 +57,22 @@ class Audit(AuditOutcome, db.Model):
     max_points: Mapped[float] = mapped_column(sa.Float)
     critical_failed: Mapped[bool] = mapped_column()
     sections: Mapped[list] = mapped_column(JSONDocument)
+    # The answers with their scored outcome, one document per audit, keyed by item id:
+    #   {"rings_to_answer": {"position": 1, "value": 4, "comment": "", "applies": true,
+    #    "points": 1.0, "max_points": 2.0, "failed": false, "critical": false,
+    #    "photo_when_failed": false}, ...}
+    # "position" is the item's place in the checklist; "critical" and
+    # "photo_when_failed" are as the pinned version said. An audit is written once
+    # and read whole, so one row holds it all (a row per answer made a submission
+    # 17 rows and 36 index entries); exports read it as it is, and reports reach
+    # into it with the databases' JSON functions. Failures are rows as well: every
+    # failed item is linked to its corrective action (action_audits).
+    # (The server default only let migration 0005 add the column to stored audits.)
+    answers: Mapped[dict] = mapped_column(JSONDocument, server_default="{}")
 
     location: Mapped[Location] = relationship()
     checklist: Mapped[ChecklistVersion] = relationship(viewonly=True)
     auditor: Mapped[User] = relationship()
-    answers: Mapped[list["Answer"]] = relationship(
-        back_populates="audit", cascade="all, delete-orphan", order_by="Answer.position"
-    )
     # The corrective actions this audit opened or was linked to as a repeated failure.
     actions: Mapped[list["CorrectiveAction"]] = relationship(  # noqa: F821
         secondary="action_audits", viewonly=True, order_by="CorrectiveAction.id"
@@ -75,28 +88,3 @@ class Audit(AuditOutcome, db.Model):
         sa.Index("ix_audits_checklist_submitted", "checklist_id", "submitted_at"),
         sa.Index("ix_audits_submitted", "submitted_at"),
     )
-
-
-class Answer(db.Model):
-    """One item's answer with its scored outcome, for per-item reports in SQL."""
-
-    __tablename__ = "answers"
-
-    audit_id: Mapped[uuid.UUID] = mapped_column(
-        sa.ForeignKey("audits.id", ondelete="CASCADE"), primary_key=True
-    )
-    item_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
-    position: Mapped[int] = mapped_column()
-    value: Mapped[object] = mapped_column(JSONDocument, nullable=True)
-    comment: Mapped[str] = mapped_column(sa.Text, default="")
-    applies: Mapped[bool] = mapped_column()
-    points: Mapped[float | None] = mapped_column(sa.Float)
-    max_points: Mapped[float | None] = mapped_column(sa.Float)
-    failed: Mapped[bool] = mapped_column(default=False)
-    critical: Mapped[bool] = mapped_column(default=False)
-    # The item asks for a photo when it fails (as the checklist version said).
-    photo_when_failed: Mapped[bool] = mapped_column(default=False)
-
-    audit: Mapped[Audit] = relationship(back_populates="answers")
-
-    __table_args__ = (sa.Index("ix_answers_item_failed", "item_id", "failed"),)

@@ -48,10 +48,10 @@ _score_schema = ScoreSchema()
 def _answers(audit):
     missing = set(audit.photos_missing)
     return {
-        x.item_id: {"value": x.value, "comment": x.comment, "applies": x.applies,
-                    "points": x.points, "max_points": x.max_points, "failed": x.failed,
-                    "photo_missing": x.item_id in missing}
-        for x in audit.answers
+        item_id: {"value": x["value"], "comment": x["comment"], "applies": x["applies"],
+                  "points": x["points"], "max_points": x["max_points"], "failed": x["failed"],
+                  "photo_missing": item_id in missing}
+        for item_id, x in audit.answers_in_order()
     }
 
 

@@ -133,7 +133,8 @@ def follow_up_audit(audit, checklist, actions_pending=True):
     tells), so there are none to look up.
     """
     failed = audit.failed_items
-    passed = [a.item_id for a in audit.answers if a.max_points is not None and not a.failed]
+    passed = [item_id for item_id, answer in audit.answers.items()
+              if answer["max_points"] is not None and not answer["failed"]]
     params = {"location_id": audit.location_id, "checklist_id": audit.checklist_id,
               "item_ids": failed + passed}
     if not actions_pending:

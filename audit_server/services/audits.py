@@ -7,12 +7,11 @@ from types import SimpleNamespace
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
-from ..models import Answer, Audit, CorrectiveAction, Photo
+from ..models import Audit, CorrectiveAction, Photo
 from ..models.audits import AuditOutcome
 from ..models.types import utcnow
 from . import access
@@ -99,18 +98,18 @@ def _replay(user, data):
 
 class SubmittedAudit(AuditOutcome, SimpleNamespace):
     """A scored audit as plain attributes, named like Audit's: the columns of
-    `audits`, `answers` (plain rows with the columns of `answers`), `photos` (none
-    yet) and `actions` (those it opened or was linked to, once stored).
+    `audits`, `photos` (none yet) and `actions` (those it opened or was linked to,
+    once stored).
 
-    Submitting is the hot path, so it builds no ORM objects for the audit and its
-    answers; reading an audit later loads the ORM Audit."""
+    Submitting is the hot path, so it builds no ORM object; reading an audit later
+    loads the ORM Audit."""
 
 
 def new_audit(user, data, checklist):
     """A SubmittedAudit, scored, for valid submission data (not stored yet)."""
     values = {k: a.get("value") for k, a in data["answers"].items()}
     score = score_answers(checklist.definition, values)
-    audit = SubmittedAudit(
+    return SubmittedAudit(
         id=data["id"],
         location_id=data["location_id"],
         checklist_id=checklist.id,
@@ -127,48 +126,45 @@ def new_audit(user, data, checklist):
         critical_failed=score.critical_failed,
         sections=[{"id": s.id, "points": float(s.points), "max_points": float(s.max_points),
                    "percent": s.percent} for s in score.sections],
-        answers=[],
+        answers=_answers_document(checklist, data["answers"], score),
         photos=[],
         actions=[],
     )
+
+
+def _answers_document(checklist, answers, score):
+    """The `answers` document of an audit (see Audit.answers), in the checklist's order."""
     results = {r.item_id: r for r in score.items}
+    document = {}
     for position, (_, item) in enumerate(iter_items(checklist.definition)):
-        answer = data["answers"].get(item["id"])
+        answer = answers.get(item["id"])
         if answer is None:
             continue
         result = results[item["id"]]
-        audit.answers.append(SimpleNamespace(
-            audit_id=audit.id, item_id=item["id"], position=position, value=answer.get("value"),
-            comment=answer.get("comment") or "", applies=result.applies,
-            points=None if result.points is None else float(result.points),
-            max_points=None if result.max_points is None else float(result.max_points),
-            failed=result.failed, critical=result.critical,
-            photo_when_failed=bool(item.get("photo_when_failed")),
-        ))
-    return audit
+        document[item["id"]] = {
+            "position": position, "value": answer.get("value"), "comment": answer.get("comment") or "",
+            "applies": result.applies,
+            "points": None if result.points is None else float(result.points),
+            "max_points": None if result.max_points is None else float(result.max_points),
+            "failed": result.failed, "critical": result.critical,
+            "photo_when_failed": bool(item.get("photo_when_failed")),
+        }
+    return document
 
 
 def insert_audit(audit, user):
-    """INSERT a SubmittedAudit and its answers, if its location is one the user may
-    see and its id is not taken. Returns None if nothing was inserted, else a row
-    whose `actions_pending` says whether the location has actions of this checklist
-    not yet verified (only then must follow_up_audit look at them).
+    """INSERT a SubmittedAudit, if its location is one the user may see and its id is
+    not taken. Returns None if nothing was inserted, else a row whose
+    `actions_pending` says whether the location has actions of this checklist not
+    yet verified (only then must follow_up_audit look at them).
 
-    Submitting is the hot path, so this is plain Core on the session's connection
-    (the ORM's unit of work would cost more than everything else here), and one
-    statement does the checks (see _store_statement). On PostgreSQL the same
-    statement also inserts the answers; SQLite, which is in the process and has no
-    round trips to save, inserts them next with one executemany.
+    Submitting is the hot path, so this is one Core statement on the session's
+    connection (the ORM's unit of work would cost more than everything else here);
+    see _store_statement.
     """
     connection = db.session.connection()
-    dialect = connection.dialect.name
-    params = _row(audit, _AUDIT_COLUMNS)
-    if dialect == "postgresql":
-        params["answers"] = [_row(a, _ANSWER_FIELDS) for a in audit.answers]
-    stored = connection.execute(_store_statement(dialect, user.role, user.id), params).one_or_none()
-    if stored is not None and dialect != "postgresql" and audit.answers:
-        connection.execute(sa.insert(ANSWERS), [vars(a) for a in audit.answers])
-    return stored
+    statement = _store_statement(connection.dialect.name, user.role, user.id)
+    return connection.execute(statement, _row(audit, _AUDIT_COLUMNS)).one_or_none()
 
 
 @functools.lru_cache(maxsize=1024)
@@ -180,43 +176,19 @@ def _store_statement(dialect, role, user_id):
           WHERE EXISTS (<the location, if the user may see it>)
           ON CONFLICT (id) DO NOTHING
         RETURNING id, EXISTS (<unverified actions of this checklist there>)
-
-    On PostgreSQL that INSERT is a CTE, and a second one inserts the answers (sent
-    as one JSON array) for the audit it returns, if any.
     """
     visible = access.visible_location(SimpleNamespace(id=user_id, role=role),
                                       sa.bindparam("location_id"))
-    insert = (
+    return (
         _DIALECTS[dialect].insert(AUDITS)
         .from_select(_AUDIT_COLUMNS, _AUDIT_VALUES.where(sa.exists(visible)))
         .on_conflict_do_nothing(index_elements=["id"])
+        .returning(AUDITS.c.id, _ACTIONS_PENDING)
     )
-    if dialect != "postgresql":
-        return insert.returning(AUDITS.c.id, _ACTIONS_PENDING)
-    stored = insert.returning(AUDITS.c.id).cte("stored_audit")
-    answers = sa.func.jsonb_array_elements(sa.bindparam("answers", type_=JSONB)).table_valued("value")
-    fields = [_json_field(answers.c.value, ANSWERS.c[key]) for key in _ANSWER_FIELDS]
-    insert_answers = sa.insert(ANSWERS).from_select(
-        ("audit_id", *_ANSWER_FIELDS),
-        sa.select(stored.c.id, *fields).select_from(stored.join(answers, sa.true())),
-    )
-    return sa.select(stored.c.id, _ACTIONS_PENDING).add_cte(insert_answers.cte("stored_answers"))
 
 
-def _json_field(document, column):
-    """`column`'s value read from a JSON object, as the column's type."""
-    field = sa.type_coerce(document, JSONB)[column.key]
-    for kind, read in ((sa.JSON, lambda f: f), (sa.Boolean, lambda f: f.as_boolean()),
-                       (sa.Integer, lambda f: f.as_integer()), (sa.Float, lambda f: f.as_float()),
-                       (sa.String, lambda f: f.as_string())):
-        if isinstance(column.type, kind):
-            return read(field)
-    raise TypeError(f"no JSON reading for {column.type!r}")
-
-
-AUDITS, ANSWERS = Audit.__table__, Answer.__table__
+AUDITS = Audit.__table__
 _AUDIT_COLUMNS = tuple(c.key for c in AUDITS.columns)
-_ANSWER_FIELDS = tuple(c.key for c in ANSWERS.columns if c.key != "audit_id")
 _DIALECTS = {"postgresql": postgresql, "sqlite": sqlite}
 _AUDIT_VALUES = sa.select(*[sa.bindparam(c.key, type_=c.type) for c in AUDITS.columns])
 _ACTIONS_PENDING = sa.exists().where(
@@ -231,8 +203,7 @@ def _row(obj, keys):
 
 
 def _audit_query(user):
-    stmt = sa.select(Audit).options(
-        selectinload(Audit.answers), selectinload(Audit.actions), selectinload(Audit.photos))
+    stmt = sa.select(Audit).options(selectinload(Audit.actions), selectinload(Audit.photos))
     return access.in_scope(stmt, user, Audit.location_id)
 
 
@@ -261,7 +232,6 @@ def list_audits(user, page, per_page, location_id=None, checklist_id=None, since
     ).all()
     audits = {a.id: a for a in db.session.scalars(_audit_query(user).where(Audit.id.in_(ids)))}
     return [audits[i] for i in ids], total
-
 
 
 def add_audit_photo(user, audit_id, photo_id, file_stream, item_id=None, caption=""):

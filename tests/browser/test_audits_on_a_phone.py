@@ -45,7 +45,7 @@ def test_walk_in_audit_from_home_to_summary(person, organisation):
     assert "Is the entrance clear?" in missing and "floor" not in missing
     [audit] = stored_audits()
     assert page.inner_text("[data-field=percent]") == f"{round(audit.score_percent)} %"
-    assert audit.answers[0].value == "A pallet by the door"
+    assert audit.answers["first_noticed"]["value"] == "A pallet by the door"
     assert set(audit.failed_items) == {"floor_clean", "entrance_clear"}
     # The photo goes to the server, downscaled on the phone, as evidence of floor_clean.
     for _ in range(100):
@@ -91,7 +91,7 @@ def test_an_audit_the_server_refuses_stays_on_the_phone_with_the_reason(person, 
     page.wait_for_selector("#queue-status", state="hidden")
     [audit] = stored_audits()
     assert str(audit.id) != kept[0]["body"]["id"]
-    assert {a.item_id: a.value for a in audit.answers} == {"answered": False, "call_seconds": 12}
+    assert {item_id: a["value"] for item_id, a in audit.answers.items()} == {"answered": False, "call_seconds": 12}
 
 
 @pytest.mark.phone_locale("es-ES")
@@ -143,7 +143,7 @@ def test_phone_audit_with_the_stopwatch_in_spanish(person, organisation):
     assert "Fallo crítico" in page.inner_text("#summary")
     assert "«eso no es de mi departamento»" in page.inner_text("[data-field=failed]")
     [audit] = stored_audits()
-    values = {a.item_id: a.value for a in audit.answers}
+    values = {item_id: a["value"] for item_id, a in audit.answers.items()}
     assert values["rings_to_answer"] == 3 and values["transfers"] == 1 and values["hold_seconds"] == 40
     assert audit.critical_failed and audit.checklist_id == "call_your_own_number"
 
@@ -182,7 +182,7 @@ def test_offline_audit_survives_a_reload_and_is_sent_once(person, organisation):
     context.set_offline(False)
     page.wait_for_selector("#queue-status", state="hidden", timeout=20000)
     [audit] = stored_audits()
-    assert {a.item_id: a.value for a in audit.answers}["smile"] is False
+    assert {item_id: a["value"] for item_id, a in audit.answers.items()}["smile"] is False
     [photo] = stored_photos()
     assert (photo.audit_id, photo.item_id) == (audit.id, "floor_clean")
 

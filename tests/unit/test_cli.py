@@ -2,7 +2,7 @@
 import sqlalchemy as sa
 
 from audit_server.extensions import db
-from audit_server.models import ActionEvent, Answer, Audit, CorrectiveAction, Location, User
+from audit_server.models import ActionEvent, Audit, CorrectiveAction, Location, User
 from audit_server.models.actions import action_audits
 from audit_server.services.accounts import authenticate
 
@@ -87,7 +87,7 @@ def test_seed_demo_is_deterministic_and_idempotent(app, runner):
     result = runner.invoke(args=["seed-demo", "--audits", "30", "--until", "2026-06-30"])
     assert "0 new audits" in result.output
     with app.app_context():
-        for table in (ActionEvent.__table__, action_audits, CorrectiveAction.__table__, Answer.__table__,
+        for table in (ActionEvent.__table__, action_audits, CorrectiveAction.__table__,
                       Audit.__table__):
             db.session.execute(table.delete())
         db.session.commit()

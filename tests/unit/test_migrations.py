@@ -1,0 +1,93 @@
+"""The migrations: they build the schema the models describe, and carry stored data over."""
+import uuid
+from datetime import datetime, timezone
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import downgrade, upgrade
+
+from audit_server import create_app
+from audit_server.extensions import db
+from audit_server.models import Audit
+from audit_server.models.types import JSONDocument
+from audit_server.services import checklists
+from tests.conftest import Org, new_database
+
+
+def test_the_migrations_build_the_schema_the_models_describe(app):
+    with app.app_context(), db.engine.connect() as connection:
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "compare_server_default": True})
+        assert compare_metadata(context, db.metadata) == []
+
+
+@pytest.fixture
+def app_at_0004(tmp_path):
+    """An app on a database of its own, migrated up to 0004 (answers in rows)."""
+    with new_database(tmp_path) as url:
+        app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url,
+                          "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
+        app.instance_path = str(tmp_path)
+        with app.app_context():
+            upgrade(revision="0004_action_photos")
+            checklists.store_versions(app.extensions["momento.checklists"])
+            yield app
+            db.session.remove()
+            db.engine.dispose()
+
+
+# The tables as 0004 left them.
+OLD_AUDITS = sa.table("audits", *[sa.column(c.key, c.type) for c in Audit.__table__.columns
+                                  if c.key != "answers"])
+OLD_ANSWERS = sa.table(
+    "answers", sa.column("audit_id", sa.Uuid), sa.column("item_id", sa.String),
+    sa.column("position", sa.Integer), sa.column("value", JSONDocument),
+    sa.column("comment", sa.Text), sa.column("applies", sa.Boolean),
+    sa.column("points", sa.Float), sa.column("max_points", sa.Float),
+    sa.column("failed", sa.Boolean), sa.column("critical", sa.Boolean),
+    sa.column("photo_when_failed", sa.Boolean),
+)
+# item_id: (position, value, comment, applies, points, max_points, failed, critical, photo_when_failed)
+STORED = {
+    "answered": (0, True, "", True, 3.0, 3.0, False, True, False),
+    "rings_to_answer": (1, 4, "slow", True, 1.0, 2.0, False, False, False),
+    "menu_easy": (2, "na", "", True, None, None, False, False, False),
+    "greeting_own_name": (4, False, "", True, 0.0, 1.0, True, False, False),
+    "hold_seconds": (9, 42.5, "", True, 1.0, 1.0, False, False, False),
+    "follow_up_promised": (12, None, "", False, None, None, False, False, False),
+    "first_impression": (14, "Polite, «un poco lento»", "", True, None, None, False, False, False),
+}
+FIELDS = ("position", "value", "comment", "applies", "points", "max_points", "failed", "critical",
+          "photo_when_failed")
+
+
+def test_0005_moves_stored_answers_into_the_audit_document_and_back(app_at_0004):
+    organisation = Org(app_at_0004)
+    version = checklists.find_version("call_your_own_number").version
+    moment = datetime(2026, 11, 30, 9, 30, tzinfo=timezone.utc)
+    answered, empty = uuid.uuid4(), uuid.uuid4()
+    for audit_id in (answered, empty):
+        db.session.execute(OLD_AUDITS.insert().values(
+            id=audit_id, location_id=organisation.locations["N1"], checklist_id="call_your_own_number",
+            checklist_version=version, auditor_id=organisation.ids["manager"], started_at=moment,
+            submitted_at=moment, received_at=moment, notes="", content_hash="0" * 64,
+            score_percent=50.0, points=5.0, max_points=10.0, critical_failed=False, sections=[]))
+    db.session.execute(OLD_ANSWERS.insert(), [
+        {"audit_id": answered, "item_id": item_id, **dict(zip(FIELDS, row))}
+        for item_id, row in STORED.items()])
+    db.session.commit()
+
+    upgrade()
+    assert db.session.get(Audit, answered).answers == {
+        item_id: dict(zip(FIELDS, row)) for item_id, row in STORED.items()}
+    assert db.session.get(Audit, empty).answers == {}
+    assert not sa.inspect(db.engine).has_table("answers")
+    db.session.rollback()
+
+    downgrade(revision="0004_action_photos")
+    rows = db.session.execute(sa.select(OLD_ANSWERS)).all()
+    assert {row.item_id: tuple(getattr(row, f) for f in FIELDS) for row in rows} == STORED
+    assert {row.audit_id for row in rows} == {answered}
+    assert "answers" not in {c["name"] for c in sa.inspect(db.engine).get_columns("audits")}
