@@ -4,8 +4,9 @@ Both servers run under gunicorn with 2 sync workers on the same database
 (PostgreSQL if TEST_PG_SERVER is reachable, else SQLite; --db chooses):
   - baseline: bare Flask inserting one row per request;
   - Momento: POST /api/v1/audits with a 16-answer phone audit (bearer token,
-    validation, scoring, 1 audit + 16 answer rows, corrective actions), each kind
-    at a location of its own, so that one kind does not change what another does:
+    validation, scoring, one audit row holding its answers, corrective actions),
+    each kind at a location of its own, so that one kind does not change what
+    another does:
       passing  - every item passes, at a location with no open corrective actions;
       verifies - every item passes, at a location where one of those items has an
                  open action: the first pass proposes its verification, the later
@@ -14,7 +15,7 @@ Both servers run under gunicorn with 2 sync workers on the same database
 The same load (CLIENTS processes posting new UUIDs) hits each in alternating rounds.
 Target: a 16-answer audit reaches at least 50% of the baseline.
 --floor adds bench/floor_app.py: the least a submission can do on this stack
-(Core INSERTs of the audit and its answers, nothing checked), for scale.
+(a Core INSERT of the audit with its answers, nothing checked), for scale.
 
     .venv/bin/python bench/submit.py [--db sqlite|postgresql] [--seconds 20] [--rounds 10] [--clients 4] [--floor]
 """
@@ -231,7 +232,7 @@ def main():
     report("verifies", "16-answer audit, passing, 1 action open there")
     report("failing", "16-answer audit, 1 item failing again: links")
     if args.floor:
-        report("floor", "floor: Core INSERTs, nothing checked")
+        report("floor", "floor: a Core INSERT, nothing checked")
     print("target: a 16-answer audit reaches at least 50% of the baseline")
 
 
