@@ -24,6 +24,9 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
     # None means "a SQLite file in the instance folder" (resolved in create_app).
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or None
+    # JSON columns are written with orjson and read with the standard library: SQLite
+    # gives a bare JSON number back as a number, which SQLAlchemy lets through only
+    # when the parser refuses it the way the standard library's does (TypeError).
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "json_serializer": dumps_document}
     CHECKLISTS_DIR = os.environ.get("CHECKLISTS_DIR") or None
     # werkzeug's password hashing method; tests use a cheaper one.
