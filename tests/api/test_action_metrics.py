@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from audit_server.extensions import db
 from audit_server.models import CorrectiveAction, Location
-from tests.api.test_actions import failing, set_columns, submit
+from tests.helpers import failing, set_columns, submit
 
 METRICS = "/api/v1/actions/metrics"
 HOUR = timedelta(hours=1)

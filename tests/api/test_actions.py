@@ -12,32 +12,10 @@ from audit_server.extensions import db
 from audit_server.models import ActionEvent, Audit, CorrectiveAction
 from audit_server.models.actions import action_audits
 from audit_server.services import actions as action_service
-from tests.conftest import audit_body, best_walk_in
+from tests.helpers import WALK_IN, audit_body, best_walk_in, failing, set_columns, submit
 from tests.photo_samples import small_jpeg
 
 ACTIONS = "/api/v1/actions"
-WALK_IN = "five_second_walk_in"
-
-
-def failing(*items):
-    """Walk-in answers where the given yes/no items failed."""
-    answers = best_walk_in()
-    for item in items:
-        answers[item] = {"value": False}
-    return answers
-
-
-def submit(client, organisation, role="manager", location="N1", answers=None, at=None,
-           expect=201):
-    """Submit a walk-in audit (submitted `at`, default a minute ago) and return its JSON."""
-    extra = {}
-    if at is not None:
-        extra = {"started_at": (at - timedelta(minutes=2)).isoformat(),
-                 "submitted_at": at.isoformat()}
-    body = audit_body(organisation.locations[location], WALK_IN, answers, **extra)
-    r = client.post("/api/v1/audits", json=body, headers=organisation.headers(role))
-    assert r.status_code == expect, r.get_json()
-    return r.get_json()
 
 
 def action_for(client, organisation, audit, item_id, role="admin"):
@@ -62,14 +40,6 @@ def action_rows(app):
 def count_rows(app, table):
     with app.app_context():
         return db.session.scalar(sa.select(sa.func.count()).select_from(table))
-
-
-def set_columns(app, action_id, **values):
-    """Change an action's stored columns directly (what a test cannot wait for)."""
-    with app.app_context():
-        db.session.execute(sa.update(CorrectiveAction).where(CorrectiveAction.id == action_id)
-                           .values(**values))
-        db.session.commit()
 
 
 def upload_after_photo(client, organisation, action, role="manager", photo_id=None, **form):

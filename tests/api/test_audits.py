@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from audit_server.extensions import db
 from audit_server.models import Audit
-from tests.conftest import audit_body, best_phone, best_walk_in
+from tests.helpers import audit_body, best_phone, best_walk_in
 
 
 def count_rows(app):

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from audit_server.extensions import db
 from audit_server.models import ApiToken
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 
 def test_token_for_good_credentials(client, organisation):

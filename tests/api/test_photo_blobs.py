@@ -12,7 +12,7 @@ import pytest
 from audit_server.extensions import db
 from audit_server.models import Photo
 from audit_server.storage import photo_store
-from tests.conftest import audit_body
+from tests.helpers import audit_body
 from tests.photo_samples import small_jpeg
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,7 +9,7 @@ from PIL import Image
 from audit_server.extensions import db
 from audit_server.models import Photo
 from audit_server.storage import photo_store
-from tests.conftest import audit_body, best_walk_in
+from tests.helpers import audit_body, best_walk_in
 from tests.photo_samples import (heic, phone_jpeg, png_claiming, small_jpeg, transparent_png,
                            truncated_jpeg, webp)
 

@@ -6,9 +6,7 @@ import sqlalchemy as sa
 
 from audit_server.extensions import db
 from audit_server.models import Audit, Photo
-from phone_browser import WALK_IN_ANSWERS, camera_photo, walks_in
-from tests.conftest import audit_body
-from phone_browser import chromium, live_server, person, phone  # noqa: F401 (fixtures)
+from tests.helpers import WALK_IN_ANSWERS, audit_body
 
 
 def stored_audits():
@@ -26,13 +24,13 @@ def test_walk_in_audit_from_home_to_summary(person, organisation):
     person.signs_in()
     person.looks_at("home")
     started = time.monotonic()
-    walks_in(person)
+    person.walks_in()
     assert time.monotonic() - started >= 4.5  # the five seconds of just looking
     page.fill("#first_noticed", "A pallet by the door")
     for item_id, value in WALK_IN_ANSWERS.items():
         person.answers(item_id, value)
     assert page.is_visible("#item-floor_clean .photo") and not page.is_visible("#item-smile .photo")
-    page.set_input_files("#floor_clean-photo", camera_photo(page))
+    page.set_input_files("#floor_clean-photo", person.camera_photo())
     page.wait_for_selector("#item-floor_clean .photo-status:has-text('Photo saved')")
     person.looks_at("walk-in-3-checklist")
     page.click("text=Send the audit")
@@ -155,7 +153,7 @@ def test_offline_audit_survives_a_reload_and_is_sent_once(person, organisation):
     page.wait_for_function("""() => caches.open('momento-pages').then(c => c.keys())
                                    .then(keys => keys.some(r => r.url.includes('/audit/walk-in')))""")
     context.set_offline(True)  # no signal at the door: the audit starts from the phone's cache
-    walks_in(person)
+    person.walks_in()
     page.fill("#first_noticed", "Dark entrance")
     person.answers("greeted_within_5s", "yes")
     person.answers("smile", "no")
@@ -167,7 +165,7 @@ def test_offline_audit_survives_a_reload_and_is_sent_once(person, organisation):
     for item_id, value in WALK_IN_ANSWERS.items():
         if item_id not in ("greeted_within_5s", "smile"):
             person.answers(item_id, value)
-    page.set_input_files("#floor_clean-photo", camera_photo(page))  # no signal for the photo either
+    page.set_input_files("#floor_clean-photo", person.camera_photo())  # no signal for the photo either
     page.wait_for_selector("#item-floor_clean .photo-status:has-text('Photo saved')")
     page.click("text=Send the audit")
     page.wait_for_selector("#summary[data-state=queued]")
@@ -268,7 +266,7 @@ def test_a_second_person_on_the_same_phone_never_sees_or_sends_the_first_ones_au
     page.wait_for_function("""() => caches.open('momento-pages').then(c => c.keys())
                                    .then(keys => keys.some(r => r.url.includes('/audit/walk-in')))""")
     context.set_offline(True)
-    walks_in(person)
+    person.walks_in()
     for item_id, value in WALK_IN_ANSWERS.items():
         person.answers(item_id, value)
     page.fill("#first_noticed", "Manager of North One")

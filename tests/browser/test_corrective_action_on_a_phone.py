@@ -8,9 +8,7 @@ from sqlalchemy.orm import selectinload
 
 from audit_server.extensions import db
 from audit_server.models import ActionEvent, CorrectiveAction, Photo
-from tests.api.test_actions import failing, submit
-from phone_browser import WALK_IN_ANSWERS, camera_photo, walks_in
-from phone_browser import chromium, live_server, person, phone  # noqa: F401 (fixtures)
+from tests.helpers import WALK_IN_ANSWERS, failing, submit
 
 FLOOR = "Is the floor clean?"
 
@@ -29,7 +27,7 @@ def overdue_since(action, late):
 def test_a_failed_item_is_fixed_with_a_photo_and_verified(person, organisation):
     page = person.page
     person.signs_in("manager")
-    walks_in(person)
+    person.walks_in()
     page.fill("#first_noticed", "Muddy footprints")
     for item_id, value in dict(WALK_IN_ANSWERS, entrance_clear="yes").items():
         person.answers(item_id, value)  # only the floor fails
@@ -56,7 +54,7 @@ def test_a_failed_item_is_fixed_with_a_photo_and_verified(person, organisation):
     assert page.input_value("#status-note") == "Mopped and dried."
     person.looks_at("actions-3-refused")
 
-    page.set_input_files("#after-photo", camera_photo(page, "after.jpg"))
+    page.set_input_files("#after-photo", person.camera_photo("after.jpg"))
     page.fill("#caption", "Dry floor")
     page.click("button:has-text('Send the photo')")
     page.wait_for_selector(".notice:has-text('The after photo is added.')")

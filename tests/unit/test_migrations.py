@@ -13,7 +13,7 @@ from audit_server.extensions import db
 from audit_server.models import Audit
 from audit_server.models.types import JSONDocument
 from audit_server.services import checklists
-from tests.conftest import Org, new_database
+from tests.helpers import Org, new_database
 
 
 def test_the_migrations_build_the_schema_the_models_describe(app):

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 from audit_server.extensions import db
 from audit_server.models import CorrectiveAction
-from tests.api.test_actions import failing, set_columns, submit
+from tests.helpers import failing, set_columns, submit
 from tests.photo_samples import small_jpeg
 
 ENGLISH = {"Accept-Language": "en"}

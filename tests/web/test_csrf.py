@@ -1,5 +1,5 @@
 """CSRF: forms and the pages' JSON calls need the token; bearer-token API clients do not."""
-from tests.conftest import audit_body
+from tests.helpers import audit_body
 
 
 def test_a_form_without_the_token_is_refused(client, organisation):

@@ -1,5 +1,5 @@
 """Home, the location door (QR code) URL, the audit pages and the language."""
-from tests.conftest import audit_body
+from tests.helpers import audit_body
 
 
 def test_home_shows_my_locations_scores_and_the_two_audits(web, organisation):

@@ -2,7 +2,7 @@
 accepted under the session of the person it belongs to."""
 import re
 
-from tests.conftest import audit_body
+from tests.helpers import audit_body
 
 
 def signed_in_user(page):

@@ -1,8 +1,5 @@
 """Fixtures of the browser tests: Playwright (sync API) driving Debian's chromium in
-phone emulation against the app served by a real HTTP server in a thread.
-
-A module, not a conftest.py, so that `from conftest import ...` in the other test
-folders always means tests/conftest.py. Test modules import the fixtures they use."""
+phone emulation against the app served by a real HTTP server in a thread."""
 import base64
 import os
 import shutil
@@ -18,12 +15,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 HERE = Path(__file__).resolve().parent
 AXE = HERE / "vendor" / "axe-core-4.14.1.min.js"
 SCREENSHOTS = HERE / "screenshots"
-# A walk-in in which the floor and the entrance fail.
-WALK_IN_ANSWERS = {
-    "greeted_within_5s": "yes", "smile": "yes", "staff_available": "yes",
-    "floor_clean": "no", "entrance_clear": "no", "lighting_signage": "yes",
-    "queue_managed": "na", "smell_noise": "yes", "overall_impression": "4",
-}
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3,
          "is_mobile": True, "has_touch": True}
 
@@ -125,6 +116,29 @@ class Person:
         SCREENSHOTS.mkdir(exist_ok=True)
         self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
+    def camera_photo(self, name="floor.jpg"):
+        """A camera-sized photo (4000 x 3000 JPEG), as a phone hands it over."""
+        data_url = self.page.evaluate("""() => {
+            const canvas = Object.assign(document.createElement('canvas'), {width: 4000, height: 3000});
+            const context = canvas.getContext('2d');
+            context.fillStyle = '#b49678';
+            context.fillRect(0, 0, 4000, 3000);
+            return canvas.toDataURL('image/jpeg', 0.9);
+        }""")
+        return {"name": name, "mimeType": "image/jpeg",
+                "buffer": base64.b64decode(data_url.split(",", 1)[1])}
+
+    def walks_in(self):
+        """From home to the walk-in checklist, through the five seconds of just looking."""
+        page = self.page
+        page.click("text=Walk in as a customer")
+        page.wait_for_selector("#start-walk-in")
+        self.looks_at("walk-in-1-intro")
+        page.click("#start-walk-in")
+        page.wait_for_selector("#countdown:not([hidden])")
+        self.looks_at("walk-in-2-countdown")
+        page.wait_for_selector("#audit-form:not([hidden])", timeout=8000)
+
     def api(self, path):
         """GET an API resource with the page's own session, as its scripts do."""
         return self.page.evaluate("path => fetch(path).then(r => r.json())", path)
@@ -146,28 +160,3 @@ class Person:
 @pytest.fixture
 def person(phone, organisation):
     return Person(phone, organisation)
-
-
-def camera_photo(page, name="floor.jpg"):
-    """A camera-sized photo (4000 x 3000 JPEG), as a phone hands it over."""
-    data_url = page.evaluate("""() => {
-        const canvas = Object.assign(document.createElement('canvas'), {width: 4000, height: 3000});
-        const context = canvas.getContext('2d');
-        context.fillStyle = '#b49678';
-        context.fillRect(0, 0, 4000, 3000);
-        return canvas.toDataURL('image/jpeg', 0.9);
-    }""")
-    return {"name": name, "mimeType": "image/jpeg",
-            "buffer": base64.b64decode(data_url.split(",", 1)[1])}
-
-
-def walks_in(person):
-    """From home to the walk-in checklist, through the five seconds of just looking."""
-    page = person.page
-    page.click("text=Walk in as a customer")
-    page.wait_for_selector("#start-walk-in")
-    person.looks_at("walk-in-1-intro")
-    page.click("#start-walk-in")
-    page.wait_for_selector("#countdown:not([hidden])")
-    person.looks_at("walk-in-2-countdown")
-    page.wait_for_selector("#audit-form:not([hidden])", timeout=8000)

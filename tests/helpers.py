@@ -1,0 +1,151 @@
+"""What the tests share: databases of their own, a small organisation, and the
+builders of audits and actions. Test modules import from here, never from each other."""
+import contextlib
+import os
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import psycopg
+import sqlalchemy as sa
+
+from audit_server.extensions import db
+from audit_server.models import CorrectiveAction, Location
+from audit_server.services import accounts, org
+
+PASSWORD = "correct horse battery"
+WALK_IN = "five_second_walk_in"
+PHONE_CALL = "call_your_own_number"
+
+# A walk-in in which the floor and the entrance fail, as a phone's form gives it.
+WALK_IN_ANSWERS = {
+    "greeted_within_5s": "yes", "smile": "yes", "staff_available": "yes",
+    "floor_clean": "no", "entrance_clear": "no", "lighting_signage": "yes",
+    "queue_managed": "na", "smell_noise": "yes", "overall_impression": "4",
+}
+
+
+@contextlib.contextmanager
+def new_database(directory):
+    """The URL of an empty database of its own, dropped afterwards: on the PostgreSQL
+    server TEST_DATABASE_URL names, else a SQLite file in `directory`."""
+    server = os.environ.get("TEST_DATABASE_URL")
+    if not server:
+        yield f"sqlite:///{directory / 'test.db'}"
+        return
+    url = sa.make_url(server).set(drivername="postgresql")
+    name = f"momento_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = url.render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield url.set(database=name, drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class Org:
+    """A small organisation: regions N and S; locations N1, N2 (in N) and S1 (in S);
+    an admin, a regional manager of N, a manager of N1 and a manager of S1."""
+
+    PASSWORD = PASSWORD
+
+    def __init__(self, app):
+        self.app = app
+        n = org.create_region("N", "North")
+        s = org.create_region("S", "South")
+        org.import_locations(
+            "code,name,region,address,phone,timezone\n"
+            "N1,North One,N,Street 1,+34 900 000 001,Europe/Madrid\n"
+            "N2,North Two,N,Street 2,+34 900 000 002,Europe/Madrid\n"
+            "S1,South One,S,Street 3,+1 555 000 0003,America/Mexico_City\n"
+        )
+        self.regions = {"N": n.id, "S": s.id}
+        self.locations = {loc.code: loc.id for loc in db.session.scalars(sa.select(Location))}
+        self.users = {
+            "admin": accounts.create_user("admin@example.com", "admin", PASSWORD),
+            "regional": accounts.create_user("regional@example.com", "regional", PASSWORD, ["N"]),
+            "manager": accounts.create_user("manager@example.com", "manager", PASSWORD, [], ["N1"]),
+            "manager_s": accounts.create_user("south@example.com", "manager", PASSWORD, [], ["S1"]),
+        }
+        self.emails = {role: user.email for role, user in self.users.items()}
+        self.ids = {role: user.id for role, user in self.users.items()}
+        self._tokens = {}
+
+    def headers(self, role):
+        """Authorization headers for one of the users."""
+        if role not in self._tokens:
+            with self.app.app_context():
+                user = db.session.merge(self.users[role])
+                self._tokens[role], _ = accounts.issue_token(user, 1)
+        return {"Authorization": f"Bearer {self._tokens[role]}"}
+
+
+def best_walk_in():
+    return {
+        "first_noticed": {"value": "A tidy shop and a smile"},
+        "greeted_within_5s": {"value": True}, "smile": {"value": True},
+        "staff_available": {"value": True}, "floor_clean": {"value": True},
+        "entrance_clear": {"value": True}, "lighting_signage": {"value": True},
+        "queue_managed": {"value": True}, "smell_noise": {"value": True},
+        "overall_impression": {"value": 5},
+    }
+
+
+def best_phone():
+    return {
+        "answered": {"value": True}, "rings_to_answer": {"value": 2},
+        "menu_easy": {"value": True}, "greeting_business_name": {"value": True},
+        "greeting_own_name": {"value": True}, "courtesy": {"value": 5},
+        "reached_person": {"value": True}, "transfers": {"value": 0},
+        "warm_transfer": {"value": "na"}, "hold_seconds": {"value": 10},
+        "not_my_department": {"value": False}, "owned": {"value": True},
+        "follow_up_promised": {"value": True}, "useful": {"value": 5},
+        "first_impression": {"value": "Friendly"}, "call_seconds": {"value": 95},
+    }
+
+
+def failing(*items):
+    """Walk-in answers where the given yes/no items failed."""
+    answers = best_walk_in()
+    for item in items:
+        answers[item] = {"value": False}
+    return answers
+
+
+def audit_body(location_id, checklist_id=WALK_IN, answers=None, **extra):
+    """A submission of a new audit (started three minutes ago), best answers by default."""
+    started = datetime.now(timezone.utc) - timedelta(minutes=3)
+    body = {
+        "id": str(uuid.uuid4()),
+        "location_id": location_id,
+        "checklist_id": checklist_id,
+        "started_at": started.isoformat(),
+        "submitted_at": (started + timedelta(minutes=2)).isoformat(),
+        "answers": answers if answers is not None else (
+            best_walk_in() if checklist_id == WALK_IN else best_phone()),
+        "notes": "",
+    }
+    body.update(extra)
+    return body
+
+
+def submit(client, organisation, role="manager", location="N1", answers=None, at=None,
+           expect=201):
+    """Submit a walk-in audit (submitted `at`, default a minute ago) and return its JSON."""
+    extra = {}
+    if at is not None:
+        extra = {"started_at": (at - timedelta(minutes=2)).isoformat(),
+                 "submitted_at": at.isoformat()}
+    body = audit_body(organisation.locations[location], WALK_IN, answers, **extra)
+    r = client.post("/api/v1/audits", json=body, headers=organisation.headers(role))
+    assert r.status_code == expect, r.get_json()
+    return r.get_json()
+
+
+def set_columns(app, action_id, **values):
+    """Change an action's stored columns directly (what a test cannot wait for)."""
+    with app.app_context():
+        db.session.execute(sa.update(CorrectiveAction).where(CorrectiveAction.id == action_id)
+                           .values(**values))
+        db.session.commit()
