@@ -1,9 +1,16 @@
 """Fixtures: an app on a database of its own (SQLite, or PostgreSQL when
 TEST_DATABASE_URL names a server), emptied after every test."""
+import os
 import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import boto3
 import pytest
+import requests
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from moto import mock_aws
@@ -46,6 +53,44 @@ def app(database_url, tmp_path_factory):
     yield app
     with app.app_context():
         db.engine.dispose()
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def gunicorn_server(app, database_url, tmp_path_factory):
+    """The app served by gunicorn (2 sync workers, as in bench/) over real HTTP, on the
+    tests' own database and photo folder: its base URL. Requests go through the whole
+    stack (sockets, chunked reads of bodies, worker processes), as a phone's do."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
+    env = dict(os.environ, DATABASE_URL=database_url, SECRET_KEY="test",
+               SESSION_COOKIE_SECURE="false", PHOTO_DIR=str(Path(app.instance_path) / "photos"))
+    with open(log, "wb") as output:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}",
+             "--timeout", "60", "wsgi:app"], cwd=ROOT, env=env, stdout=output, stderr=output)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            requests.get(f"{url}/login", timeout=2)
+            break
+        except requests.ConnectionError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                pytest.fail("gunicorn did not start:\n" + log.read_text(errors="replace"))
+            time.sleep(0.2)
+    yield url
+    server.terminate()
+    server.wait(10)
 
 
 @pytest.fixture(autouse=True)
