@@ -2,24 +2,40 @@
 
 admin: every location; regional: the locations of their regions; manager: their
 own locations. Anything outside answers "not found", never "forbidden".
+
+The rule is written once, in REACH; both directions follow from it: the locations a
+user sees (`visible_location_ids`, `in_scope`, `can_see_location`) and the users who
+see a location (`sees_location`, used to offer and check the owners of an action).
 """
 import sqlalchemy as sa
 
 from ..extensions import db
-
-from ..models import Location
+from ..models import Location, User
 from ..models.users import user_locations, user_regions
+
+# How the users of each role reach the locations they see: None for every location,
+# else a membership column paired with the column of the location it must equal
+# (the user's row in that membership table names the location's region, or the location).
+REACH = {
+    "admin": None,
+    "regional": (user_regions.c.region_id, Location.region_id),
+    "manager": (user_locations.c.location_id, Location.id),
+}
+
+
+def _reached_locations(membership, location_column):
+    """A SELECT of (user_id, location id): each membership row and the locations it reaches."""
+    return (sa.select(membership.table.c.user_id, Location.id).select_from(Location)
+            .join(membership.table, membership == location_column))
 
 
 def visible_location_ids(user):
     """A SELECT of the ids of the locations a user may see (None: all of them)."""
-    if user.role == "admin":
+    reach = REACH[user.role]
+    if reach is None:
         return None
-    if user.role == "regional":
-        return sa.select(Location.id).join(
-            user_regions, user_regions.c.region_id == Location.region_id
-        ).where(user_regions.c.user_id == user.id)
-    return sa.select(user_locations.c.location_id).where(user_locations.c.user_id == user.id)
+    reached = _reached_locations(*reach)
+    return reached.with_only_columns(Location.id).where(reached.selected_columns.user_id == user.id)
 
 
 def in_scope(stmt, user, location_column):
@@ -36,3 +52,16 @@ def visible_location(user, location_id):
 
 def can_see_location(user, location_id):
     return db.session.scalar(visible_location(user, location_id)) is not None
+
+
+def sees_location(location_id):
+    """A condition on User: the users who may see the location (whether active or not)."""
+    def by_role(role, reach):
+        if reach is None:
+            return User.role == role
+        reached = _reached_locations(*reach)
+        user_id = reached.selected_columns.user_id
+        return sa.and_(User.role == role,
+                       User.id.in_(reached.with_only_columns(user_id).where(Location.id == location_id)))
+
+    return sa.or_(*(by_role(role, reach) for role, reach in REACH.items()))

@@ -31,7 +31,7 @@ from ..extensions import db
 from ..models import ActionEvent, Audit, CorrectiveAction, Location, Region, User
 from ..models.actions import PENDING, STATUSES, action_audits
 from ..models.types import utcnow
-from ..models.users import user_locations, user_regions
+from ..models.users import user_locations
 from . import access
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
 from .photos import store_photo
@@ -284,8 +284,8 @@ def reassign_action(user, action, owner_id, reason, now):
     if not reason:
         message = "A reason is required to reassign an action."
         raise InvalidInput(message, {"reason": [message]})
-    owner = db.session.get(User, owner_id)
-    if owner is None or not owner.active or not access.can_see_location(owner, action.location_id):
+    owner = db.session.scalar(_possible_owners(action).where(User.id == owner_id))
+    if owner is None:
         message = "The new owner must be an active user who can see this action's location."
         raise InvalidInput(message, {"owner_id": [message]})
     if owner.id == action.owner_id:
@@ -342,18 +342,14 @@ def get_action(user, action_id):
     return action
 
 
+def _possible_owners(action):
+    """A SELECT of the users who may own an action: the active ones who see its location."""
+    return sa.select(User).where(User.active, access.sees_location(action.location_id))
+
+
 def possible_owners(action):
-    """The active users who can see the action's location, so may own it; by name, then email."""
-    location = action.location
-    sees_it = sa.or_(
-        User.role == "admin",
-        sa.and_(User.role == "regional", User.id.in_(
-            sa.select(user_regions.c.user_id).where(user_regions.c.region_id == location.region_id))),
-        sa.and_(User.role == "manager", User.id.in_(
-            sa.select(user_locations.c.user_id).where(user_locations.c.location_id == location.id))),
-    )
-    return db.session.scalars(
-        sa.select(User).where(User.active, sees_it).order_by(User.name, User.email)).all()
+    """The users who may own the action (those reassign_action accepts); by name, then email."""
+    return db.session.scalars(_possible_owners(action).order_by(User.name, User.email)).all()
 
 
 def people_in_timeline(action):
