@@ -37,15 +37,21 @@ class IsolatedClient(FlaskClient):
             return super().open(*args, **kwargs)
 
 
-@pytest.fixture(scope="session")
-def app(database_url, tmp_path_factory):
-    app = create_app({
+def app_config(database_url, **settings):
+    """The settings of an app of the tests, on their database."""
+    return {
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": "test",
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "SESSION_COOKIE_SECURE": False,  # the browser tests talk plain http to 127.0.0.1
-    })
+        **settings,
+    }
+
+
+@pytest.fixture(scope="session")
+def app(database_url, tmp_path_factory):
+    app = create_app(app_config(database_url))
     app.instance_path = str(tmp_path_factory.mktemp("instance"))
     app.test_client_class = IsolatedClient
     with app.app_context():
@@ -53,6 +59,25 @@ def app(database_url, tmp_path_factory):
     yield app
     with app.app_context():
         db.engine.dispose()
+
+
+@pytest.fixture
+def make_app(app, database_url, tmp_path):
+    """Make another app on the tests' database (migrated and cleaned with `app`), with
+    more settings, e.g. make_app(CHECKLISTS_DIR=folder) for other checklist files."""
+    made = []
+
+    def make(**settings):
+        other = create_app(app_config(database_url, **settings))
+        other.instance_path = str(tmp_path)
+        other.test_client_class = IsolatedClient
+        made.append(other)
+        return other
+
+    yield make
+    for other in made:
+        with other.app_context():
+            db.engine.dispose()
 
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -170,3 +195,9 @@ class WebSession:
 @pytest.fixture
 def web(client):
     return WebSession(client)
+
+
+@pytest.fixture
+def web_on():
+    """A WebSession on another app (one make_app made): web_on(app)."""
+    return lambda app: WebSession(app.test_client())

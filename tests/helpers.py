@@ -1,9 +1,11 @@
 """What the tests share: databases of their own, a small organisation, and the
 builders of audits and actions. Test modules import from here, never from each other."""
 import contextlib
+import json
 import os
 import uuid
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import psycopg
 import sqlalchemy as sa
@@ -149,3 +151,51 @@ def set_columns(app, action_id, **values):
         db.session.execute(sa.update(CorrectiveAction).where(CorrectiveAction.id == action_id)
                            .values(**values))
         db.session.commit()
+
+
+CHECKLISTS = Path(__file__).resolve().parents[1] / "checklists"
+
+
+def built_in_checklist(checklist_id):
+    definition = json.loads((CHECKLISTS / f"{checklist_id}.json").read_text(encoding="utf-8"))
+    definition.pop("$schema")
+    return definition
+
+
+def checklist_folder(directory, *definitions):
+    """A checklists folder (what CHECKLISTS_DIR names) holding these definitions."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for definition in definitions:
+        (directory / f"{definition['id']}.json").write_text(
+            json.dumps(definition, ensure_ascii=False, indent=2), encoding="utf-8")
+    return directory
+
+
+def every_type_walk_in():
+    """A walk-in checklist with an item of every type: the widgets of the audit page."""
+    def text(es, en):
+        return {"es": es, "en": en}
+
+    return {
+        "id": "every_type", "kind": "walk_in", "title": text("Todos los tipos", "Every type"),
+        "intro": text("Entra y mira.", "Walk in and look."),
+        "sections": [{"id": "all", "title": text("Todo", "All"), "items": [
+            {"id": "seen_first", "type": "text", "label": text("¿Qué viste primero?", "What did you see first?")},
+            {"id": "greeted", "type": "yes_no", "critical": True, "photo_when_failed": True,
+             "label": text("¿Te saludaron?", "Were you greeted?")},
+            {"id": "ignored", "type": "yes_no", "bad_answer": "yes", "na_allowed": True,
+             "label": text("¿Te ignoraron?", "Were you ignored?")},
+            {"id": "tidiness", "type": "rating", "label": text("Orden", "Tidiness")},
+            {"id": "queue", "type": "count", "max": 20, "photo_when_failed": True,
+             "bands": [{"max": 2, "fraction": 1}, {"max": 4, "fraction": 0.5}, {"fraction": 0}],
+             "label": text("Personas en la cola", "People in the queue")},
+            {"id": "wait", "type": "seconds", "max": 600,
+             "bands": [{"max": 60, "fraction": 1}, {"max": 120, "fraction": 0.25}, {"fraction": 0}],
+             "label": text("Segundos de espera", "Seconds waited")},
+            {"id": "shelves", "type": "choice", "na_allowed": True, "photo_when_failed": True,
+             "options": [{"value": "spotless", "label": text("Impecables", "Spotless"), "points": 4},
+                         {"value": "ok", "label": text("Bien", "OK"), "points": 2},
+                         {"value": "messy", "label": text("Desordenadas", "Messy"), "points": 0}],
+             "label": text("Estanterías", "Shelves")},
+        ]}],
+    }

@@ -2,7 +2,6 @@
 import hashlib
 import json
 import logging
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,14 +11,13 @@ from flask import current_app
 
 from ..extensions import db
 from ..models import ChecklistVersion
+from . import item_types
 from .errors import InvalidInput, NotFound
 from .scoring import NA, applies, iter_items
 
 log = logging.getLogger(__name__)
 
-TEXT_MAX = 2000
 COMMENT_MAX = 1000
-DEFAULT_MAX = {"count": 1000, "seconds": 86400}
 
 
 @dataclass(frozen=True)
@@ -28,6 +26,11 @@ class Checklist:
     version: str
     kind: str
     definition: dict
+
+    @classmethod
+    def of(cls, definition):
+        """The checklist of a valid definition, at the version its content gives it."""
+        return cls(definition["id"], content_version(definition), definition["kind"], definition)
 
     def item(self, item_id):
         return next((i for _, i in iter_items(self.definition) if i["id"] == item_id), None)
@@ -73,21 +76,20 @@ def definition_errors(definition):
             if condition and condition["item"] not in seen:
                 errors.append((f"{here}.applies_if.item",
                                f"{condition['item']!r} is not an earlier item of this checklist"))
-            elif condition and seen[condition["item"]]["type"] == "text":
-                errors.append((f"{here}.applies_if.item", "a condition cannot depend on a text item"))
-            bands = item.get("bands", [])
-            maxima = [b["max"] for b in bands if "max" in b]
-            if bands and ("max" in bands[-1] or len(maxima) != len(bands) - 1):
-                errors.append((f"{here}.bands", "only the last band, and it alone, must have no max"))
-            if maxima != sorted(set(maxima)):
-                errors.append((f"{here}.bands", "band maxima must increase"))
-            options = item.get("options", [])
-            if len({o["value"] for o in options}) != len(options):
-                errors.append((f"{here}.options", "option values must be unique"))
-            if options and not any(o["points"] > 0 for o in options):
-                errors.append((f"{here}.options", "at least one option must earn points"))
+            elif condition and not item_types.type_of(seen[condition["item"]]).may_be_a_condition:
+                errors.append((f"{here}.applies_if.item",
+                               f"a condition cannot depend on a {seen[condition['item']]['type']} item"))
+            elif condition and (problem := _condition_error(seen[condition["item"]], condition["equals"])):
+                errors.append((f"{here}.applies_if.equals",
+                               f"never an answer to {condition['item']!r}: {problem}"))
+            errors.extend((here + below, message) for below, message in item_types.definition_errors(item))
             seen[item["id"]] = item
     return errors
+
+
+def _condition_error(item, value):
+    """Why an item's answers can never equal `value`, or None."""
+    return "N/A is never a condition." if value == NA else item_types.value_error(item, value)
 
 
 def check_file(path):
@@ -119,9 +121,7 @@ def load_directory(directory):
         for where, message in errors:
             log.error("checklist %s is not loaded: %s: %s", path, where, message)
         if definition:
-            loaded[definition["id"]] = Checklist(
-                definition["id"], content_version(definition), definition["kind"], definition
-            )
+            loaded[definition["id"]] = Checklist.of(definition)
     return loaded
 
 
@@ -177,43 +177,6 @@ def find_version(checklist_id, version=None):
     return Checklist(row.checklist_id, row.version, row.kind, row.definition)
 
 
-def _is_number(value):
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _value_error(item, value):
-    """Why a (non-N/A) value is not a valid answer to an item, or None."""
-    kind = item["type"]
-    if kind == "yes_no" and not isinstance(value, bool):
-        return "Must be true or false."
-    if kind == "rating" and not (_is_number(value) and value == int(value) and 1 <= value <= 5):
-        return "Must be a whole number from 1 to 5."
-    if kind == "count":
-        limit = item.get("max", DEFAULT_MAX["count"])
-        if not (_is_number(value) and value == int(value)):
-            return "Must be a whole number."
-        if not 0 <= value <= limit:
-            return f"Must be between 0 and {limit:g}."
-    if kind == "seconds":
-        limit = item.get("max", DEFAULT_MAX["seconds"])
-        if not _is_number(value):
-            return "Must be a number of seconds."
-        if not 0 <= value <= limit:
-            return f"Must be between 0 and {limit:g}."
-    if kind == "choice" and value not in [o["value"] for o in item["options"]]:
-        return "Must be one of: " + ", ".join(o["value"] for o in item["options"]) + "."
-    if kind == "text":
-        if not isinstance(value, str):
-            return "Must be text."
-        if len(value) > TEXT_MAX:
-            return f"Must be at most {TEXT_MAX} characters."
-    return None
-
-
-def is_required(item):
-    return item.get("required", item["type"] != "text")
-
-
 def validate_answers(checklist, answers):
     """Raise InvalidInput naming every bad answer (field paths like answers.<item_id>).
 
@@ -238,14 +201,14 @@ def validate_answers(checklist, answers):
         value = answer.get("value")
         applicable[item_id] = applies(item, values, applicable)
         problem = None
-        if value is None or (isinstance(value, str) and item["type"] == "text" and not value.strip()):
-            if applicable[item_id] and is_required(item):
+        if item_types.is_unanswered(item, value):
+            if applicable[item_id] and item_types.is_required(item):
                 problem = "An answer is required."
         elif value == NA:
             if not item.get("na_allowed"):
                 problem = "N/A is not allowed for this item."
         else:
-            problem = _value_error(item, value)
+            problem = item_types.value_error(item, value)
         comment = answer.get("comment")
         if comment is not None and (not isinstance(comment, str) or len(comment) > COMMENT_MAX):
             errors[f"answers.{item_id}.comment"] = [f"Must be text of at most {COMMENT_MAX} characters."]

@@ -1,17 +1,15 @@
 """The scoring engine: a pure function of (checklist definition, answers).
 
 Answers are `{item_id: value}` where value is True/False, a number, a string,
-"na", or absent. Input is assumed valid (see checklists.validate_answers).
+"na", or absent. Input is assumed valid (see checklists.validate_answers). What
+each item type earns, and when it fails, is in item_types.py; this adds it up.
 Arithmetic is exact (fractions) so the same audit always gets the same score.
 """
 from dataclasses import dataclass, field
 from fractions import Fraction
-from functools import lru_cache
 from math import floor, lcm
 
-NA = "na"
-HALF = Fraction(1, 2)
-ZERO, ONE = Fraction(0), Fraction(1)
+from .item_types import HALF, NA, ZERO, exact, is_failure, is_scored, item_fraction
 
 
 def iter_items(definition):
@@ -21,46 +19,8 @@ def iter_items(definition):
             yield section, item
 
 
-def is_scored(item):
-    if item["type"] in ("yes_no", "rating", "choice"):
-        return item.get("weight", 1) > 0
-    if item["type"] in ("count", "seconds"):
-        return "bands" in item and item.get("weight", 1) > 0
-    return False
-
-
-@lru_cache(maxsize=4096)
-def exact(number):
-    """A number as written (0.1 is 1/10, not the nearest binary float), as a Fraction."""
-    return Fraction(str(number))
-
-
 def weight(item):
     return exact(item.get("weight", 1)) if is_scored(item) else ZERO
-
-
-def is_bad_yes_no(item, value):
-    return value is (item.get("bad_answer", "no") == "yes")
-
-
-def item_fraction(item, value):
-    """The share (0..1) of an item's weight that an answer earns."""
-    kind = item["type"]
-    if kind == "yes_no":
-        return ZERO if is_bad_yes_no(item, value) else ONE
-    if kind == "rating":
-        return Fraction(int(value) - 1, 4)
-    if kind in ("count", "seconds"):
-        number = exact(value)
-        for band in item["bands"]:
-            if "max" not in band or number <= exact(band["max"]):
-                return exact(band["fraction"])
-        return ZERO
-    if kind == "choice":
-        best = max(exact(o["points"]) for o in item["options"])
-        points = next(exact(o["points"]) for o in item["options"] if o["value"] == value)
-        return points / best if best else ZERO
-    raise ValueError(f"item type {kind} is not scored")
 
 
 def applies(item, answers, applicable):
@@ -152,7 +112,7 @@ def score_answers(definition, answers):
             earned, of = fraction.numerator, fraction.denominator
             result.points = (ZERO if not earned else result.max_points if earned == of
                              else result.max_points * fraction)
-            result.failed = 2 * earned < of  # below one half
+            result.failed = is_failure(fraction)
             counted.append(result)
         sections.append(SectionScore(section["id"], exact_sum(r.points for r in counted),
                                      exact_sum(r.max_points for r in counted)))

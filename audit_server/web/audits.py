@@ -2,7 +2,7 @@
 from flask import abort, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
-from ..services import org
+from ..services import item_types, org
 from ..services.checklists import current_checklist_of_kind
 from ..services.errors import NotFound
 from . import bp
@@ -30,7 +30,8 @@ def audit_page(kind, template):
         return redirect(url_for("web.home"))
     checklist = current_checklist_of_kind(kind)
     return render_template(template, location=location, checklist=checklist,
-                           definition=checklist.definition)
+                           definition=checklist.definition, item_widget=item_types.widget,
+                           is_required=item_types.is_required)
 
 
 @bp.route("/audit/walk-in")

@@ -19,34 +19,49 @@ function newId() {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-const rawValue = (el) => {
-  const checked = el.querySelector("input[type=radio]:checked");
-  if (checked) return checked.value;
-  const field = el.querySelector("input[type=number], textarea");
-  return field ? field.value : "";
+// How each kind of widget holds an answer. The page says which kind an item has
+// (data-widget) and which of its values fail (data-fails), from the server's table of
+// item types (services/item_types.py): no rule of an item type is repeated here.
+const widgets = {
+  choices: {
+    read(el) {
+      const radio = el.querySelector("input[type=radio]:checked");
+      return radio ? JSON.parse(radio.dataset.value) : undefined;
+    },
+    write(el, value) {
+      const radio = [...el.querySelectorAll("input[type=radio]")].find((r) => r.dataset.value === JSON.stringify(value));
+      if (radio) radio.checked = true;
+    },
+    fails: (el) => el.querySelector("input[type=radio]:checked").hasAttribute("data-fails"),
+  },
+  number: {
+    read(el) {
+      const raw = el.querySelector("input[type=number]").value.trim();
+      return raw === "" ? undefined : Number(raw);
+    },
+    write(el, value) { el.querySelector("input[type=number]").value = String(value); },
+    fails: (el, value) => JSON.parse(el.dataset.fails).some(
+      ([above, upTo]) => (above === null || value > above) && (upTo === null || value <= upTo)),
+  },
+  text: {
+    read: (el) => el.querySelector("textarea").value.trim() || undefined,
+    write(el, value) { el.querySelector("textarea").value = value; },
+    fails: () => false,
+  },
 };
+const widgetOf = (el) => widgets[el.dataset.widget];
 
 /** The answer of an item as the API wants it, or undefined when there is none. */
 export function valueOf(itemId) {
   const el = itemById.get(itemId);
-  const raw = rawValue(el).trim();
-  if (raw === "") return undefined;
-  if (raw === "na" && el.dataset.type !== "text") return "na";
-  switch (el.dataset.type) {
-    case "yes_no": return raw === "yes";
-    case "rating": case "count": return Number.parseInt(raw, 10);
-    case "seconds": return Number(raw);
-    default: return raw;
-  }
+  return widgetOf(el).read(el);
 }
 
 const applies = (el) => !el.hidden;
 
 function isFailed(el) {
   const value = valueOf(el.dataset.item);
-  if (el.dataset.type === "yes_no") return value === (el.dataset.bad === "yes");
-  if (el.dataset.type === "rating") return typeof value === "number" && value < 3;
-  return false;
+  return value !== undefined && widgetOf(el).fails(el, value);
 }
 
 function updateConditions() {
@@ -63,10 +78,16 @@ function updateConditions() {
 let draft;
 let saving;
 
+// A draft keeps the controls as the person left them (a radio's value, a field's text),
+// whatever their widget, and puts them back the same way.
+const controlsOf = (el) => el.querySelectorAll("input[type=radio], input[type=number], textarea");
+const rawValue = (el) => [...controlsOf(el)].find((c) => c.type !== "radio" || c.checked)?.value ?? "";
+const rawValues = () => Object.fromEntries(items.map((el) => [el.dataset.item, rawValue(el)]));
+
 function save() {
   clearTimeout(saving);
   saving = setTimeout(() => {
-    draft.raw = Object.fromEntries(items.map((el) => [el.dataset.item, rawValue(el)]));
+    draft.raw = rawValues();
     store.put("drafts", draftKey, draft);
   }, 150);
 }
@@ -81,10 +102,7 @@ export function saveExtra(key, value) {
 export function setValue(itemId, value) {
   const el = itemById.get(itemId);
   if (!el) return;
-  const raw = value === true ? "yes" : value === false ? "no" : String(value);
-  const radio = el.querySelector(`input[type=radio][value="${CSS.escape(raw)}"]`);
-  if (radio) radio.checked = true;
-  else el.querySelector("input, textarea").value = raw;
+  widgetOf(el).write(el, value);
   updateConditions();
   save();
 }
@@ -93,9 +111,10 @@ function restore(raw) {
   for (const [itemId, value] of Object.entries(raw ?? {})) {
     const el = itemById.get(itemId);
     if (!el || value === "") continue;
-    const radio = el.querySelector(`input[type=radio][value="${CSS.escape(value)}"]`);
-    if (radio) radio.checked = true;
-    else if (el.querySelector("input[type=number], textarea")) el.querySelector("input[type=number], textarea").value = value;
+    for (const control of controlsOf(el)) {
+      if (control.type === "radio") control.checked = control.value === value;
+      else control.value = value;
+    }
   }
 }
 
@@ -207,16 +226,17 @@ async function correctRefused() {
   const entry = await refusedHere();
   if (!entry) return;
   const old = entry.body;
-  const raw = Object.fromEntries(Object.entries(old.answers).map(([itemId, { value }]) => [
-    itemId, value === true ? "yes" : value === false ? "no" : String(value)]));
-  draft = { id: newId(), startedAt: old.started_at, stage: "checklist", raw, extra: {} };
+  form.reset();
+  for (const [itemId, { value }] of Object.entries(old.answers)) {
+    const el = itemById.get(itemId);
+    if (el) widgetOf(el).write(el, value);
+  }
+  draft = { id: newId(), startedAt: old.started_at, stage: "checklist", raw: rawValues(), extra: {} };
   for (const photo of (await store.all("photos")).filter((p) => p.auditId === old.id)) {
     await store.put("photos", photo.id, { ...photo, auditId: draft.id, ready: false, attempts: 0 });
   }
   await store.put("drafts", draftKey, draft);
   await store.remove("outbox", old.id);
-  form.reset();
-  restore(raw);
   updateConditions();
   summary.hidden = true;
   form.hidden = false;

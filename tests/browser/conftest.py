@@ -1,6 +1,7 @@
 """Fixtures of the browser tests: Playwright (sync API) driving Debian's chromium in
 phone emulation against the app served by a real HTTP server in a thread."""
 import base64
+import contextlib
 import os
 import shutil
 import threading
@@ -71,14 +72,29 @@ def chromium():
     _shared_chromium.stop()
 
 
-@pytest.fixture(scope="session")
-def live_server(app):
+@contextlib.contextmanager
+def served_in_a_thread(app):
+    """An app served by a real HTTP server in a thread: its base URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(5)
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    with served_in_a_thread(app) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def serve_in_a_thread():
+    """Serve another app as `live_server` serves `app`: `with serve_in_a_thread(app) as url`."""
+    return served_in_a_thread
 
 
 @pytest.fixture

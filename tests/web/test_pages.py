@@ -1,5 +1,8 @@
 """Home, the location door (QR code) URL, the audit pages and the language."""
-from tests.helpers import audit_body
+import json
+from html.parser import HTMLParser
+
+from tests.helpers import audit_body, checklist_folder, every_type_walk_in
 
 
 def test_home_shows_my_locations_scores_and_the_two_audits(web, organisation):
@@ -42,6 +45,79 @@ def test_audit_pages_render_the_checklist_in_scope_only(web, organisation):
     assert 'data-applies-item="answered"' in phone
     assert web.get(f"/audit/walk-in?location={s1}").status_code == 404
     assert web.get("/audit/phone?location=junk").status_code == 200  # the chosen one
+
+
+class Elements(HTMLParser):
+    """The elements of a page that have an id: {id: (tag, attributes)}; and label texts by `for`."""
+
+    def __init__(self, page):
+        super().__init__()
+        self.by_id, self.labels, self._label = {}, {}, None
+        self.feed(page)
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if "id" in attributes:
+            self.by_id[attributes["id"]] = (tag, attributes)
+        if tag == "label" and "for" in attributes:
+            self._label = attributes["for"]
+            self.labels[self._label] = ("", attributes.get("class"))
+
+    def handle_data(self, data):
+        if self._label:
+            text, css = self.labels[self._label]
+            self.labels[self._label] = (text + data.strip(), css)
+
+    def handle_endtag(self, tag):
+        if tag == "label":
+            self._label = None
+
+
+def test_the_checklist_page_draws_the_widget_of_every_item_type(make_app, web_on, organisation, tmp_path):
+    """What each item type draws comes from the table of item types, with which answers fail."""
+    app = make_app(CHECKLISTS_DIR=str(checklist_folder(tmp_path / "checklists", every_type_walk_in())))
+    web = web_on(app)
+    web.login(organisation.emails["manager"])
+    page = web.get(f"/audit/walk-in?location={organisation.locations['N1']}",
+                   headers={"Accept-Language": "es"})
+    assert page.status_code == 200
+    elements = Elements(page.get_data(as_text=True))
+
+    def item(item_id):
+        return elements.by_id[f"item-{item_id}"][1]
+
+    def radios(item_id):
+        """(value, answer, fails, label, label class) of each button of a choices widget."""
+        return [(attributes["value"], json.loads(attributes["data-value"]), "data-fails" in attributes,
+                 *elements.labels[element_id])
+                for element_id, (tag, attributes) in elements.by_id.items()
+                if tag == "input" and attributes.get("name") == item_id and attributes["type"] == "radio"]
+
+    kinds = {item_id: item(item_id)["data-widget"] for item_id in
+             ("seen_first", "greeted", "ignored", "tidiness", "queue", "wait", "shelves")}
+    assert kinds == {"seen_first": "text", "greeted": "choices", "ignored": "choices",
+                     "tidiness": "choices", "queue": "number", "wait": "number", "shelves": "choices"}
+    assert radios("greeted") == [("yes", True, False, "Sí", None), ("no", False, True, "No", "bad")]
+    assert radios("ignored") == [("yes", True, True, "Sí", "bad"), ("no", False, False, "No", None),
+                                 ("na", "na", False, "N/A", None)]
+    assert [(value, fails) for value, _, fails, *_ in radios("tidiness")] == [
+        ("1", True), ("2", True), ("3", False), ("4", False), ("5", False)]
+    assert [value for _, value, *_ in radios("tidiness")] == [1, 2, 3, 4, 5]
+    assert radios("shelves") == [("spotless", "spotless", False, "Impecables", None),
+                                 ("ok", "ok", False, "Bien", None),
+                                 ("messy", "messy", True, "Desordenadas", "bad"),
+                                 ("na", "na", False, "N/A", None)]
+    assert json.loads(item("queue")["data-fails"]) == [[4, None]]
+    assert json.loads(item("wait")["data-fails"]) == [[60, 120], [120, None]]
+    tag, queue = elements.by_id["queue"]
+    assert (tag, queue["type"], queue["min"], queue["max"], queue["step"]) == ("input", "number", "0", "20", "1")
+    assert elements.by_id["wait"][1]["max"] == "600"
+    tag, seen_first = elements.by_id["seen_first"]
+    assert (tag, seen_first["maxlength"]) == ("textarea", "2000")
+    assert "data-required" not in item("seen_first") and "data-required" in item("queue")
+    # A failed item that asks for a photo offers the camera, whatever its widget.
+    assert {"greeted-photo", "queue-photo", "shelves-photo"} <= set(elements.by_id)
+    assert "ignored-photo" not in elements.by_id and "wait-photo" not in elements.by_id
 
 
 def test_spanish_from_the_browser_and_english_by_choice(web, organisation):
