@@ -34,7 +34,7 @@ messages: $(STAMP)
 
 run: $(STAMP) translations
 	$(FLASK) db upgrade
-	$(FLASK) checklists check
+	$(FLASK) checklists sync
 	$(FLASK) seed-demo
 	@echo
 	@echo "  Momento is at http://$(HOST):$(PORT)/  (API: http://$(HOST):$(PORT)/api/v1/openapi.json)"

@@ -1,5 +1,4 @@
 """Momento: mystery-shopper self-audits of the moments of truth."""
-import logging
 import os
 from pathlib import Path
 
@@ -97,15 +96,9 @@ def _configure_login():
 
 
 def _load_checklists(app):
-    """Load the checklist files and store their versions (once the tables exist)."""
+    """Read the checklist files. Nothing is written: `flask checklists sync` stores their
+    versions (after `flask db upgrade`), else each is stored when first needed."""
     from .services import checklists
 
-    loaded = checklists.load_directory(app.config["CHECKLISTS_DIR"])
-    app.extensions["momento.checklists"] = loaded
+    app.extensions["momento.checklists"] = checklists.load_directory(app.config["CHECKLISTS_DIR"])
     app.extensions["momento.stored_versions"] = set()
-    with app.app_context():
-        if sa.inspect(db.engine).has_table("checklist_versions"):
-            checklists.store_versions(loaded)
-        else:
-            logging.getLogger(__name__).info("no tables yet: run `flask db upgrade`")
-        db.session.remove()

@@ -3,6 +3,7 @@ import sys
 from datetime import datetime, timedelta, timezone
 
 import click
+import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
@@ -90,26 +91,66 @@ def import_locations(csv_file):
     click.echo(f"Imported locations: {created} created, {updated} updated.")
 
 
-checklist_group = AppGroup("checklists", help="Checklist files.")
+checklist_group = AppGroup("checklists", help="Checklist files and their stored versions.")
+
+
+def _checked_files(paths):
+    """Each file's Checklist (None if it has errors, which are printed); and how many had errors."""
+    results, bad = [], 0
+    for path in paths:
+        definition, errors = checklists.check_file(path)
+        for where, message in errors:
+            click.secho(f"{path}: {where}: {message}", fg="red", err=True)
+        bad += bool(errors)
+        results.append((path, checklists.Checklist.of(definition) if definition else None))
+    return results, bad
+
+
+def _exit_if_bad(bad, total):
+    if bad:
+        click.secho(f"{bad} of {total} checklist files have errors.", fg="red", err=True)
+        sys.exit(1)
 
 
 @checklist_group.command("check")
 @click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
 def check_checklists(files):
-    """Validate checklist files (default: every file in the checklists folder)."""
+    """Validate checklist files (default: every file in the checklists folder) and say
+    which versions are not stored yet."""
     paths = files or checklists.checklist_files(current_app.config["CHECKLISTS_DIR"])
-    bad = 0
-    for path in paths:
-        definition, errors = checklists.check_file(path)
-        if errors:
-            bad += 1
-            for where, message in errors:
-                click.secho(f"{path}: {where}: {message}", fg="red", err=True)
+    results, bad = _checked_files(paths)
+    try:
+        stored = checklists.stored_keys()
+    except sa.exc.SQLAlchemyError as exc:
+        stored = None
+        click.secho(f"(cannot tell which versions are stored: {exc.__class__.__name__}; "
+                    "run `flask --app audit_server db upgrade` first?)", fg="yellow", err=True)
+    for path, checklist in results:
+        if checklist is None:
+            continue
+        if stored is None or (checklist.id, checklist.version) in stored:
+            click.echo(f"{path}: ok (version {checklist.version})")
         else:
-            click.echo(f"{path}: ok (version {checklists.content_version(definition)})")
-    if bad:
-        click.secho(f"{bad} of {len(paths)} checklist files have errors.", fg="red", err=True)
-        sys.exit(1)
+            click.secho(f"{path}: ok (version {checklist.version}), not stored yet: "
+                        f"run `{checklists.SYNC_COMMAND}`", fg="yellow")
+    _exit_if_bad(bad, len(paths))
+
+
+@checklist_group.command("sync")
+def sync_checklists():
+    """Store the version of every valid file of the checklists folder that is not stored
+    yet. Run it after `db upgrade` on every deployment; running it again, or on several
+    machines at once, is safe."""
+    paths = checklists.checklist_files(current_app.config["CHECKLISTS_DIR"])
+    results, bad = _checked_files(paths)
+    for path, checklist in results:
+        if checklist is None:
+            continue
+        if checklists.ensure_stored(checklist):
+            click.echo(f"{path}: stored version {checklist.version}")
+        else:
+            click.echo(f"{path}: version {checklist.version} was already stored")
+    _exit_if_bad(bad, len(paths))
 
 
 photo_group = AppGroup("photos", help="Photo blobs.")

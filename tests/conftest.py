@@ -1,5 +1,6 @@
 """Fixtures: an app on a database of its own (SQLite, or PostgreSQL when
 TEST_DATABASE_URL names a server), emptied after every test."""
+import contextlib
 import os
 import re
 import socket
@@ -56,6 +57,8 @@ def app(database_url, tmp_path_factory):
     app.test_client_class = IsolatedClient
     with app.app_context():
         upgrade()
+    synced = app.test_cli_runner().invoke(args=["checklists", "sync"])  # as a deployment does
+    assert synced.exit_code == 0, synced.output
     yield app
     with app.app_context():
         db.engine.dispose()
@@ -89,15 +92,11 @@ def free_port():
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def gunicorn_server(app, database_url, tmp_path_factory):
-    """The app served by gunicorn (2 sync workers, as in bench/) over real HTTP, on the
-    tests' own database and photo folder: its base URL. Requests go through the whole
-    stack (sockets, chunked reads of bodies, worker processes), as a phone's do."""
+@contextlib.contextmanager
+def gunicorn(log, env):
+    """gunicorn (2 sync workers, as in bench/) serving wsgi:app over real HTTP with the
+    settings of `env`, its output in the file `log`: its base URL once it answers."""
     port = free_port()
-    log = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
-    env = dict(os.environ, DATABASE_URL=database_url, SECRET_KEY="test",
-               SESSION_COOKIE_SECURE="false", PHOTO_DIR=str(Path(app.instance_path) / "photos"))
     with open(log, "wb") as output:
         server = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}",
@@ -113,9 +112,38 @@ def gunicorn_server(app, database_url, tmp_path_factory):
                 server.kill()
                 pytest.fail("gunicorn did not start:\n" + log.read_text(errors="replace"))
             time.sleep(0.2)
-    yield url
-    server.terminate()
-    server.wait(10)
+    try:
+        yield url
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def gunicorn_env(app, database_url, **settings):
+    return dict(os.environ, DATABASE_URL=database_url, SECRET_KEY="test", SESSION_COOKIE_SECURE="false",
+                PHOTO_DIR=str(Path(app.instance_path) / "photos"), **settings)
+
+
+@pytest.fixture(scope="session")
+def gunicorn_server(app, database_url, tmp_path_factory):
+    """The app served by gunicorn (2 sync workers, as in bench/) over real HTTP, on the
+    tests' own database and photo folder: its base URL. Requests go through the whole
+    stack (sockets, chunked reads of bodies, worker processes), as a phone's do."""
+    with gunicorn(tmp_path_factory.mktemp("gunicorn") / "gunicorn.log", gunicorn_env(app, database_url)) as url:
+        yield url
+
+
+@pytest.fixture
+def serve_with_gunicorn(app, database_url, tmp_path):
+    """Serve the app with gunicorn as `gunicorn_server` does, with more settings
+    (environment variables): `with serve_with_gunicorn(CHECKLISTS_DIR=...) as (url, log)`."""
+    @contextlib.contextmanager
+    def serve(**settings):
+        log = tmp_path / "gunicorn.log"
+        with gunicorn(log, gunicorn_env(app, database_url, **settings)) as url:
+            yield url, log
+
+    return serve
 
 
 @pytest.fixture(autouse=True)

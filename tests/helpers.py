@@ -162,6 +162,14 @@ def built_in_checklist(checklist_id):
     return definition
 
 
+def new_version(checklist_id):
+    """A built-in checklist with a new intro: a version nobody has stored yet."""
+    definition = built_in_checklist(checklist_id)
+    marker = uuid.uuid4().hex[:8]
+    definition["intro"] = {"es": f"Versión {marker} ¿sí? 🙂", "en": f"Version {marker}"}
+    return definition
+
+
 def checklist_folder(directory, *definitions):
     """A checklists folder (what CHECKLISTS_DIR names) holding these definitions."""
     directory.mkdir(parents=True, exist_ok=True)

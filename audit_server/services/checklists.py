@@ -18,6 +18,7 @@ from .scoring import NA, applies, iter_items
 log = logging.getLogger(__name__)
 
 COMMENT_MAX = 1000
+SYNC_COMMAND = "flask --app audit_server checklists sync"
 
 
 @dataclass(frozen=True)
@@ -136,40 +137,67 @@ def current_checklist(checklist_id):
     return checklist
 
 
+def stored_keys():
+    """The (checklist id, version) of every stored checklist version."""
+    rows = db.session.execute(sa.select(ChecklistVersion.checklist_id, ChecklistVersion.version))
+    return {(checklist_id, version) for checklist_id, version in rows}
+
+
 def store_versions(checklists):
-    """Make sure every loaded checklist version has its row (safe to run concurrently)."""
-    for checklist in checklists.values():
-        ensure_stored(checklist)
+    """Store every version of `checklists` (a dict by id) that is not stored yet, as
+    `checklists sync` does; safe to run again and concurrently. Returns those stored now."""
+    return [checklist for checklist in checklists.values() if ensure_stored(checklist)]
 
 
 def ensure_stored(checklist):
-    """Insert the row of a loaded checklist version if it is new.
+    """Make sure a checklist version has its row; True if this call inserted it.
 
-    Version rows are immutable and never deleted, so a version once seen stored
-    is not looked up again by this process.
+    The row is written and committed on a connection of its own, so it never depends
+    on (or commits) the caller's transaction; call this before the caller writes. Rows
+    are immutable and never deleted, so a version once seen stored is not looked up
+    again by this process.
     """
     stored = current_app.extensions["momento.stored_versions"]
     key = (checklist.id, checklist.version)
     if key in stored:
-        return
-    if db.session.get(ChecklistVersion, key) is None:
-        try:
-            with db.session.begin_nested():
-                db.session.add(ChecklistVersion(checklist_id=checklist.id, version=checklist.version,
-                                                kind=checklist.kind, definition=checklist.definition))
-        except sa.exc.IntegrityError:
-            pass  # another worker stored the same version at the same moment
-        db.session.commit()
+        return False
+    with db.engine.connect() as connection:
+        inserted = False
+        if connection.scalar(sa.select(ChecklistVersion.version).where(
+                ChecklistVersion.checklist_id == checklist.id,
+                ChecklistVersion.version == checklist.version)) is None:
+            inserted = _insert_version(connection, checklist)
     stored.add(key)
+    return inserted
+
+
+def _insert_version(connection, checklist):
+    """INSERT a version's row and commit; False if another process just stored it."""
+    try:
+        connection.execute(ChecklistVersion.__table__.insert().values(
+            checklist_id=checklist.id, version=checklist.version, kind=checklist.kind,
+            definition=checklist.definition))
+        connection.commit()
+    except sa.exc.IntegrityError:
+        connection.rollback()
+        return False
+    return True
 
 
 def find_version(checklist_id, version=None):
-    """A checklist at a given version (default: the current one), stored."""
+    """A checklist at a given version (default: the current one), stored.
+
+    The current version of a file is normally stored by `checklists sync`; if it was
+    not, it is stored now, when first needed, and the log says so."""
     current = current_checklists().get(checklist_id)
     if version is None or (current and current.version == version):
         if current is None:
             raise NotFound(f"No checklist {checklist_id!r}.")
-        ensure_stored(current)
+        if ensure_stored(current):
+            current_app.logger.warning(
+                "checklist %s: version %s of its file was not stored yet, so it was stored now, "
+                "when first needed; run `%s` after changing checklist files",
+                current.id, current.version, SYNC_COMMAND)
         return current
     row = db.session.get(ChecklistVersion, (checklist_id, version))
     if row is None:
