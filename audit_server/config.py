@@ -35,6 +35,9 @@ class Config:
     API_TOKEN_HOURS = _int("API_TOKEN_HOURS", 12)
     # JSON request bodies larger than this are refused with 413.
     MAX_JSON_BYTES = _int("MAX_JSON_BYTES", 1024 * 1024)
+    # Flask's own limit, for every body whose endpoint declares none of its own (the
+    # pages' forms, of a few kB; see request_bodies.py): larger ones are refused with 413.
+    MAX_CONTENT_LENGTH = 1024 * 1024
     # Photos: where the blobs live ("local": PHOTO_DIR, default instance/photos; "s3": the
     # S3_* settings, credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), and limits.
     PHOTO_STORE = os.environ.get("PHOTO_STORE", "local")

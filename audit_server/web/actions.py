@@ -14,6 +14,7 @@ from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
 from ..models.types import utcnow
+from ..request_bodies import declare_body
 from ..schemas.actions import ActionChangeSchema
 from ..services import actions, my_work
 from ..services.errors import (Conflict, Forbidden, InvalidInput, NotFound, ServiceError,
@@ -143,6 +144,9 @@ def change_action(action_id):
     else:
         flash(_("Note added."))
     return redirect(url_for("web.action", action_id=action_id))
+
+
+declare_body("web.add_after_photo", "PHOTO_MAX_BYTES", multipart=True)
 
 
 @bp.route(f"/actions/{ACTION_ID}/photo", methods=["POST"])
