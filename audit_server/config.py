@@ -47,6 +47,13 @@ class Config:
     S3_REGION = os.environ.get("S3_REGION") or None
     PHOTO_MAX_BYTES = _int("PHOTO_MAX_BYTES", 25 * 1024 * 1024)
     PHOTO_MAX_PIXELS = _int("PHOTO_MAX_PIXELS", 50_000_000)
+    # The memory decoding one photo may take (estimated from its header, see
+    # services/photos.py); larger ones are refused with 422.
+    PHOTO_DECODE_MAX_BYTES = _int("PHOTO_DECODE_MAX_BYTES", 128 * 1024 * 1024)
+    # Photos one process decodes at once; an upload beyond waits this long for a turn,
+    # then is answered 503 with Retry-After.
+    PHOTO_DECODE_SLOTS = _int("PHOTO_DECODE_SLOTS", 2)
+    PHOTO_DECODE_WAIT_SECONDS = float(os.environ.get("PHOTO_DECODE_WAIT_SECONDS") or 10)
     # The browser session: a cookie that scripts cannot read and other sites do not send
     # with their forms. Secure (HTTPS only) unless SESSION_COOKIE_SECURE=false, which a
     # developer serving plain http on their machine sets (`make run` does).

@@ -101,6 +101,16 @@ def camera_heic(size=(4032, 3024)):
                   enc_params={"preset": "ultrafast"})
 
 
+@functools.cache
+def webp_of_49_megapixels():
+    """8100 x 6000 pixels in under 100 KB: a flat scene compresses to almost nothing."""
+    image = Image.new("RGB", (8100, 6000), (120, 130, 140))
+    draw = ImageDraw.Draw(image)
+    for i in range(50):
+        draw.rectangle((i * 150, i * 100, i * 150 + 400, i * 100 + 300), fill=(i * 5, 200 - i * 3, 90))
+    return encode(image, "WEBP", quality=80)
+
+
 def small_jpeg(colour=(200, 120, 40), size=(64, 48)):
     return encode(Image.new("RGB", size, colour), "JPEG", quality=85)
 

@@ -11,11 +11,13 @@ from PIL import Image
 from audit_server.extensions import db
 from audit_server.models import Photo
 from audit_server.request_bodies import FIELD_MAX_BYTES
+from audit_server.services.photos import DecodingSlots
 from audit_server.storage import photo_store
 from tests.helpers import audit_body, best_walk_in, failing
 from tests.photo_samples import (camera_heic, camera_jpeg, camera_png, heic, jpeg_300kb,
                                  megabyte_jpeg, phone_jpeg, phone_resized_jpeg, png_claiming,
-                                 small_jpeg, transparent_png, truncated_jpeg, webp)
+                                 small_jpeg, transparent_png, truncated_jpeg, webp,
+                                 webp_of_49_megapixels)
 
 
 @pytest.fixture
@@ -135,6 +137,35 @@ def test_pixel_limit_comes_from_the_settings(app, client, organisation, audit, m
     assert_error(upload(client, organisation, audit["id"], small_jpeg(size=(101, 100))), 422,
                  "photo")
     assert upload(client, organisation, audit["id"], small_jpeg(size=(100, 100))).status_code == 201
+
+
+def test_photos_that_would_take_too_much_memory_to_decode_are_refused(
+        app, client, organisation, audit, monkeypatch):
+    bomb = upload(client, organisation, audit["id"], webp_of_49_megapixels())
+    assert_error(bomb, 422, "photo")
+    assert "the limit is 128 MB" in bomb.json["error"]["message"]
+    monkeypatch.setitem(app.config, "PHOTO_DECODE_MAX_BYTES", 1024 * 1024)
+    response = upload(client, organisation, audit["id"], camera_png((700, 500)))
+    assert_error(response, 422, "photo")
+    assert "at most 1 MB" in response.json["error"]["fields"]["photo"][0]
+    monkeypatch.setitem(app.config, "PHOTO_DECODE_MAX_BYTES", 64 * 1024 * 1024)
+    assert upload(client, organisation, audit["id"], camera_png((700, 500))).status_code == 201
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Photo)) == 1
+
+
+def test_a_server_busy_decoding_answers_503_with_retry_after(app, client, organisation, audit,
+                                                             monkeypatch):
+    slots = DecodingSlots(1, wait_seconds=0)
+    monkeypatch.setitem(app.extensions, "momento.decoding_slots", slots)
+    before = stored_blobs()
+    photo_id = str(uuid.uuid4())
+    with slots.slot():  # another upload is being decoded
+        busy = upload(client, organisation, audit["id"], small_jpeg(), id=photo_id)
+    assert_error(busy, 503, "photo")
+    assert busy.json["error"]["code"] == "unavailable" and busy.headers["Retry-After"] == "1"
+    assert stored_blobs() == before
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Photo)) == 0
+    assert upload(client, organisation, audit["id"], small_jpeg(), id=photo_id).status_code == 201
 
 
 def test_oversized_bodies_are_refused(app, client, organisation, audit, monkeypatch):
