@@ -84,9 +84,9 @@ def phone_resized_jpeg():
 
 
 @functools.cache
-def camera_png(size=(330, 250)):
+def camera_png(size=(330, 250), noise=0.4):
     """An RGBA PNG of a noisy scene behind a gradient of transparency; about 200 KB."""
-    image = camera_scene(size).convert("RGBA")
+    image = camera_scene(size, noise).convert("RGBA")
     image.putalpha(Image.linear_gradient("L").resize(size))
     return encode(image, "PNG")
 
