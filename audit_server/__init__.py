@@ -8,6 +8,7 @@ from flask import Flask
 from .config import Config
 from .extensions import csrf, db, login, migrate, rest_api
 from .json_provider import JSONProvider
+from .request_bodies import Request
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -17,6 +18,7 @@ def create_app(config=None):
     app = Flask(__name__, instance_relative_config=True,
                 static_folder=str(ROOT / "static"), static_url_path="/static")
     app.json = JSONProvider(app)
+    app.request_class = Request
     app.config.from_object(Config)
     if config:
         app.config.update(config)

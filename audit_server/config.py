@@ -35,6 +35,9 @@ class Config:
     API_TOKEN_HOURS = _int("API_TOKEN_HOURS", 12)
     # JSON request bodies larger than this are refused with 413.
     MAX_JSON_BYTES = _int("MAX_JSON_BYTES", 1024 * 1024)
+    # Flask's own limit, for every body whose endpoint declares none of its own (the
+    # pages' forms, of a few kB; see request_bodies.py): larger ones are refused with 413.
+    MAX_CONTENT_LENGTH = 1024 * 1024
     # Photos: where the blobs live ("local": PHOTO_DIR, default instance/photos; "s3": the
     # S3_* settings, credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), and limits.
     PHOTO_STORE = os.environ.get("PHOTO_STORE", "local")
@@ -44,6 +47,13 @@ class Config:
     S3_REGION = os.environ.get("S3_REGION") or None
     PHOTO_MAX_BYTES = _int("PHOTO_MAX_BYTES", 25 * 1024 * 1024)
     PHOTO_MAX_PIXELS = _int("PHOTO_MAX_PIXELS", 50_000_000)
+    # The memory decoding one photo may take (estimated from its header, see
+    # services/photos.py); larger ones are refused with 422.
+    PHOTO_DECODE_MAX_BYTES = _int("PHOTO_DECODE_MAX_BYTES", 128 * 1024 * 1024)
+    # Photos one process decodes at once; an upload beyond waits this long for a turn,
+    # then is answered 503 with Retry-After.
+    PHOTO_DECODE_SLOTS = _int("PHOTO_DECODE_SLOTS", 2)
+    PHOTO_DECODE_WAIT_SECONDS = float(os.environ.get("PHOTO_DECODE_WAIT_SECONDS") or 10)
     # The browser session: a cookie that scripts cannot read and other sites do not send
     # with their forms. Secure (HTTPS only) unless SESSION_COOKIE_SECURE=false, which a
     # developer serving plain http on their machine sets (`make run` does).

@@ -107,7 +107,7 @@ def gunicorn(log, env):
         try:
             requests.get(f"{url}/login", timeout=2)
             break
-        except requests.ConnectionError:
+        except requests.RequestException:  # refused, or accepted but not answered yet
             if server.poll() is not None or time.monotonic() > deadline:
                 server.kill()
                 pytest.fail("gunicorn did not start:\n" + log.read_text(errors="replace"))

@@ -1,9 +1,15 @@
-"""Images the photo tests make with Pillow (no binary files in the repository)."""
+"""Images the photo tests make with Pillow (no binary files in the repository).
+
+The camera-like ones have sensor-like noise, so that they weigh what real photos weigh
+(a flat colour compresses to almost nothing); they are slow to make, so each is made
+once per run.
+"""
+import functools
 import io
 import struct
 import zlib
 
-from PIL import ExifTags, Image
+from PIL import ExifTags, Image, ImageChops, ImageDraw, ImageFilter
 
 TAKEN = "2026:11:20 09:15:30"
 
@@ -31,6 +37,78 @@ def phone_jpeg(size=(4032, 3024), orientation=6):
         ExifTags.GPS.GPSLongitudeRef: "W", ExifTags.GPS.GPSLongitude: (3.0, 42.0, 7.25),
     })
     return encode(image, "JPEG", quality=85, exif=exif)
+
+
+def camera_scene(size, noise=0.4):
+    """A scene as a camera sees it: light, shapes with edges, and sensor noise (`noise`
+    is its share of each pixel)."""
+    width, height = size
+    light = Image.radial_gradient("L").resize(size)
+    sky = Image.linear_gradient("L").resize(size)
+    scene = Image.merge("RGB", (sky, light, ImageChops.invert(sky)))
+    draw = ImageDraw.Draw(scene)
+    for i in range(60):  # shelves, boxes and signs
+        x, y = (i * 397) % width, (i * 211) % height
+        colour = ((i * 37) % 256, (i * 91) % 256, (i * 53) % 256)
+        draw.rectangle((x, y, x + width // 13, y + height // 17), fill=colour)
+    scene = scene.filter(ImageFilter.GaussianBlur(1))
+    grain = Image.merge("RGB", [Image.effect_noise(size, 18) for _ in range(3)])
+    return Image.blend(scene, grain, noise)
+
+
+def camera_exif(orientation=1):
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = orientation
+    exif[ExifTags.Base.Make] = "Momento test camera"
+    exif.get_ifd(ExifTags.IFD.Exif)[ExifTags.Base.DateTimeOriginal] = TAKEN
+    return exif
+
+
+@functools.cache
+def camera_jpeg(size=(4032, 3024), quality=92, orientation=1):
+    """A camera's JPEG; at the default 12 MP, 3-4 MB."""
+    return encode(camera_scene(size), "JPEG", quality=quality, exif=camera_exif(orientation))
+
+
+def megabyte_jpeg():
+    return camera_jpeg((2300, 1725), 90)  # about 1 MB
+
+
+def jpeg_300kb():
+    return camera_jpeg((1250, 940), 90)  # about 300 KB
+
+
+def phone_resized_jpeg():
+    """What the phone sends: long side 2000 px, quality 0.85 (static/js/photo.js)."""
+    return camera_jpeg((2000, 1500), 85)
+
+
+@functools.cache
+def camera_png(size=(330, 250), noise=0.4):
+    """An RGBA PNG of a noisy scene behind a gradient of transparency; about 200 KB."""
+    image = camera_scene(size, noise).convert("RGBA")
+    image.putalpha(Image.linear_gradient("L").resize(size))
+    return encode(image, "PNG")
+
+
+@functools.cache
+def camera_heic(size=(4032, 3024)):
+    """A phone's HEIC (12 MP by default, about 8 MB; x265's fastest preset)."""
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    return encode(camera_scene(size), "HEIF", quality=80, exif=camera_exif().tobytes(),
+                  enc_params={"preset": "ultrafast"})
+
+
+@functools.cache
+def webp_of_49_megapixels():
+    """8100 x 6000 pixels in under 100 KB: a flat scene compresses to almost nothing."""
+    image = Image.new("RGB", (8100, 6000), (120, 130, 140))
+    draw = ImageDraw.Draw(image)
+    for i in range(50):
+        draw.rectangle((i * 150, i * 100, i * 150 + 400, i * 100 + 300), fill=(i * 5, 200 - i * 3, 90))
+    return encode(image, "WEBP", quality=80)
 
 
 def small_jpeg(colour=(200, 120, 40), size=(64, 48)):

@@ -1,15 +1,15 @@
 """The JSON API under /api/v1: one blueprint per resource."""
 import flask_smorest
-from flask import current_app, request
+from flask import request
 from flask_login import current_user
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import BadRequest, Unauthorized, UnsupportedMediaType
 
+from ..request_bodies import declare_body
+
 PREFIX = "/api/v1"
 WRITE_METHODS = {"POST", "PUT", "PATCH"}
-# Room for a multipart body's boundaries and small fields beside its file.
-MULTIPART_OVERHEAD = 64 * 1024
 
 
 class ArgumentsParser(FlaskParser):
@@ -29,9 +29,11 @@ def resource_blueprint(name, import_name, url_prefix, *, description="", public=
     """A blueprint for one resource. Every endpoint requires a signed-in user, except
     the view functions named in `public`; writes must carry `body` ("json" or
     "multipart"), and JSON bodies must parse. Bodies larger than the setting named by
-    `body_limit` (plus the multipart overhead) are refused with 413 before they are read."""
+    `body_limit` (plus the multipart overhead) are refused with 413 before they are read
+    (see request_bodies.py)."""
     blp = Blueprint(name, import_name, url_prefix=PREFIX + url_prefix, description=description)
     public_endpoints = {f"{name}.{view}" for view in public}
+    declare_body(name, body_limit, multipart=body == "multipart")
 
     @blp.before_request
     def guard():
@@ -39,18 +41,13 @@ def resource_blueprint(name, import_name, url_prefix, *, description="", public=
             raise Unauthorized("Sign in first: send 'Authorization: Bearer <token>'.")
         if request.method not in WRITE_METHODS:
             return
-        request.max_content_length = current_app.config[body_limit]
         if body == "json":
             if request.mimetype != "application/json":
                 raise UnsupportedMediaType("Send the body as application/json.")
             if request.get_json(silent=True) is None:
                 raise BadRequest("The request body is not valid JSON.")
-        else:
-            # Files beyond 500 kB stream to a temporary file; other fields stay small.
-            request.max_content_length += MULTIPART_OVERHEAD
-            request.max_form_memory_size = MULTIPART_OVERHEAD
-            if request.mimetype != "multipart/form-data":
-                raise UnsupportedMediaType("Send the body as multipart/form-data.")
+        elif request.mimetype != "multipart/form-data":
+            raise UnsupportedMediaType("Send the body as multipart/form-data.")
 
     return blp
 

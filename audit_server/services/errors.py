@@ -44,3 +44,19 @@ class UnsupportedType(ServiceError):
     """The upload's content is not of a kind we accept (judged by content, not name)."""
 
     code = "unsupported_media_type"
+
+
+class ImageTooBig(InvalidInput):
+    """The image is well formed, but has more pixels, or would take more memory to
+    decode, than the server allows."""
+
+
+class Unavailable(ServiceError):
+    """The server cannot do this right now; the same request may succeed after
+    `retry_after` seconds (503 with Retry-After)."""
+
+    code = "unavailable"
+
+    def __init__(self, message, fields=None, *, retry_after):
+        super().__init__(message, fields)
+        self.retry_after = retry_after

@@ -5,9 +5,20 @@ out. store_photo() stores a processed photo for any subject (today an audit, see
 services/audits.add_audit_photo); it writes the blobs before the row is committed,
 so a row never points at a missing blob, and a crash in between leaves only
 unreferenced blobs, which `flask photos gc` removes.
+
+Memory: decoding is what costs. Before anything is decoded, the header tells the format,
+the pixels and so what decoding will hold at its peak (decoding_bytes); a photo whose
+pixels or decoding exceed the limits is refused (422). JPEGs are decoded at a reduced
+scale, HEICs from an embedded thumbnail when they carry one large enough; PNG, WebP
+and the rest of HEIC have no such way in Pillow and count in full. And each process
+decodes at most PHOTO_DECODE_SLOTS photos at once (DecodingSlots): an upload beyond
+waits PHOTO_DECODE_WAIT_SECONDS for a slot, then is told to come back (503).
 """
+import contextlib
 import hashlib
 import io
+import math
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -20,7 +31,8 @@ from ..extensions import db
 from ..models import Photo
 from ..storage import photo_store
 from . import access
-from .errors import Conflict, InvalidInput, NotFound, TooLarge, UnsupportedType
+from .errors import (Conflict, ImageTooBig, InvalidInput, NotFound, TooLarge, Unavailable,
+                     UnsupportedType)
 
 pillow_heif.register_heif_opener()
 
@@ -33,6 +45,29 @@ QUALITY = 80
 QUARTER_TURNS = {5, 6, 7, 8}
 CHUNK = 1024 * 1024
 DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError)
+MB = 1024 * 1024
+# What decoding and resizing hold per pixel at their peak, by format, as bench/photos.py
+# measures it: Pillow keeps 4 bytes a pixel (RGB as RGBX) and resizes through an
+# intermediate; libheif adds its own planes and RGB copy; Pillow's WebP reader adds
+# libwebp's two canvases and a copy of the frame. JPEGs count at their draft scale.
+DECODING_BYTES_PER_PIXEL = {"JPEG": 6, "PNG": 5, "HEIF": 10, "WEBP": 16}
+# A mode other than RGB(A) is converted to it: another copy.
+CONVERSION_BYTES_PER_PIXEL = 4
+# Resizing with transparency works on a premultiplied copy, with its own intermediate.
+TRANSPARENCY_BYTES_PER_PIXEL = 5
+# A progressive JPEG keeps every DCT coefficient (2 bytes a sample) at full size until its
+# last scan, whatever the draft scale.
+COEFFICIENT_BYTES = 2
+
+
+@dataclass(frozen=True)
+class ImageLimits:
+    max_pixels: int
+    max_decoding_bytes: int
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(config["PHOTO_MAX_PIXELS"], config["PHOTO_DECODE_MAX_BYTES"])
 
 
 @dataclass(frozen=True)
@@ -96,8 +131,39 @@ def _unsupported():
 
 
 def _too_many_pixels(max_pixels):
-    return InvalidInput(f"A photo may have at most {max_pixels} pixels.",
-                        {"photo": [f"More than {max_pixels} pixels."]})
+    return ImageTooBig(f"A photo may have at most {max_pixels} pixels.",
+                       {"photo": [f"More than {max_pixels} pixels."]})
+
+
+def decoding_bytes(image, full_size):
+    """What decoding and resizing `image` (opened and drafted, not decoded; `full_size`
+    before the draft) will hold at its peak, in bytes, from its header alone."""
+    width, height = image.size
+    per_pixel = DECODING_BYTES_PER_PIXEL[image.format]
+    if image.mode not in ("RGB", "RGBA"):
+        per_pixel += CONVERSION_BYTES_PER_PIXEL
+    if image.has_transparency_data:
+        per_pixel += TRANSPARENCY_BYTES_PER_PIXEL
+    total = width * height * per_pixel
+    if image.format == "JPEG" and image.info.get("progressive"):
+        # Each component's samples, relative to the full size (chroma is often halved).
+        h_max = max(h for _, h, _, _ in image.layer)
+        v_max = max(v for _, _, v, _ in image.layer)
+        samples = sum(h * v for _, h, v, _ in image.layer) / (h_max * v_max)
+        total += math.ceil(full_size[0] * full_size[1] * samples * COEFFICIENT_BYTES)
+    return total
+
+
+def check_decoding_bytes(image, full_size, max_bytes):
+    needed = decoding_bytes(image, full_size)
+    if needed > max_bytes:
+        width, height = full_size
+        raise ImageTooBig(
+            f"This {width}x{height} {image.format} photo would take about {math.ceil(needed / MB)} "
+            f"MB of memory to process; the limit is {max_bytes // MB} MB. Send it with fewer "
+            f"pixels, or as a JPEG.",
+            {"photo": [f"Needs about {math.ceil(needed / MB)} MB to decode; at most "
+                       f"{max_bytes // MB} MB."]})
 
 
 def capture_time(exif):
@@ -137,19 +203,37 @@ def encode(image, image_format):
     return buffer.getvalue()
 
 
-def process_image(stream, max_pixels):
+def process_image(stream, limits, decoding_slot=contextlib.nullcontext):
     """Check and process an upload: upright display (1600 px) and thumbnail (320 px)
     renditions without any metadata, in JPEG or WebP, whichever the thumbnail shows to
-    be smaller at the same quality (WebP when there is transparency)."""
-    image = open_image(stream, max_pixels)
+    be smaller at the same quality (WebP when there is transparency).
+
+    The header is checked against `limits` (ImageLimits) first; decoding, resizing and
+    encoding run within `decoding_slot()` (store_photo's bound on concurrent decodes)."""
+    image = open_image(stream, limits.max_pixels)
+    full_size = image.size
+    try:
+        # JPEG: decode at the smallest 1/2^n scale still at least display size; HEIC:
+        # decode an embedded thumbnail instead, when it carries one that large.
+        image.draft("RGB", fit(full_size, DISPLAY_LONG_SIDE))
+    except DECODE_ERRORS:
+        raise _damaged() from None
+    check_decoding_bytes(image, full_size, limits.max_decoding_bytes)
+    with decoding_slot():
+        return _renditions(image, full_size)
+
+
+def _damaged():
+    return InvalidInput("The photo is damaged or incomplete.", {"photo": ["Cannot be decoded."]})
+
+
+def _renditions(image, full_size):
     try:
         exif = image.getexif()
         captured_at = capture_time(exif)
-        width, height = image.size
+        width, height = full_size
         if exif.get(ExifTags.Base.Orientation) in QUARTER_TURNS:
             width, height = height, width
-        # JPEG: decode at the smallest 1/2^n scale still at least display size.
-        image.draft("RGB", fit(image.size, DISPLAY_LONG_SIDE))
         transparent = image.has_transparency_data
         mode = "RGBA" if transparent else "RGB"
         if image.mode != mode:
@@ -158,8 +242,7 @@ def process_image(stream, max_pixels):
         # Turned upright after resizing: fewer pixels to move (resize keeps the EXIF).
         ImageOps.exif_transpose(display, in_place=True)
     except DECODE_ERRORS:
-        raise InvalidInput("The photo is damaged or incomplete.",
-                           {"photo": ["Cannot be decoded."]}) from None
+        raise _damaged() from None
     display.info = {}  # no EXIF, GPS, XMP or ICC profile in what we store and serve
     # Box-reduce by an integer factor, then a (scaled, so antialiased) triangle filter:
     # at 320 px it looks like Lanczos, for half the time.
@@ -178,6 +261,38 @@ def process_image(stream, max_pixels):
     )
 
 
+class DecodingSlots:
+    """At most `count` photos decoded at once (in this process): a decode beyond waits up
+    to `wait_seconds` for one to finish, then is Unavailable, to be retried after about
+    as long."""
+
+    def __init__(self, count, wait_seconds):
+        self.slots = threading.BoundedSemaphore(count)
+        self.wait_seconds = wait_seconds
+        self.retry_after = max(1, math.ceil(wait_seconds))
+
+    @contextlib.contextmanager
+    def slot(self):
+        if not self.slots.acquire(timeout=self.wait_seconds):
+            message = (f"The server is busy processing other photos: send it again in "
+                       f"{self.retry_after} s.")
+            raise Unavailable(message, {"photo": [message]}, retry_after=self.retry_after)
+        try:
+            yield
+        finally:
+            self.slots.release()
+
+
+def decoding_slots():
+    """The app's DecodingSlots, made on first use (PHOTO_DECODE_SLOTS, PHOTO_DECODE_WAIT_SECONDS)."""
+    slots = current_app.extensions.get("momento.decoding_slots")
+    if slots is None:
+        config = current_app.config
+        made = DecodingSlots(config["PHOTO_DECODE_SLOTS"], config["PHOTO_DECODE_WAIT_SECONDS"])
+        slots = current_app.extensions.setdefault("momento.decoding_slots", made)  # one wins
+    return slots
+
+
 def store_photo(user, photo_id, file_stream, *, caption="", **subject):
     """Process and store a photo of `subject` (the Photo columns naming what it documents,
     e.g. audit_id and item_id). Returns (photo, created).
@@ -190,7 +305,8 @@ def store_photo(user, photo_id, file_stream, *, caption="", **subject):
     existing = db.session.get(Photo, photo_id)
     if existing is not None:
         return _replay(existing, original, caption, subject), False
-    processed = process_image(file_stream, config["PHOTO_MAX_PIXELS"])
+    processed = process_image(file_stream, ImageLimits.from_config(config),
+                              decoding_slots().slot)
     store = photo_store()
     display = store.put(processed.display.data, processed.content_type)
     thumb = store.put(processed.thumb.data, processed.content_type)

@@ -14,10 +14,12 @@ from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
 from ..models.types import utcnow
+from ..request_bodies import declare_body
 from ..schemas.actions import ActionChangeSchema
 from ..services import actions, my_work
-from ..services.errors import (Conflict, Forbidden, InvalidInput, NotFound, ServiceError,
-                               TooLarge, UnsupportedType)
+from ..api.errors import service_status
+from ..services.errors import (Conflict, Forbidden, ImageTooBig, InvalidInput, NotFound,
+                               ServiceError, TooLarge, Unavailable, UnsupportedType)
 from . import bp
 
 PER_PAGE = 20
@@ -47,6 +49,10 @@ PHOTO_PROBLEMS = {
     TooLarge: _l("This photo is too large. Take it again, or choose a smaller one."),
     UnsupportedType: _l("This file is not a photo (JPEG, PNG, WebP or HEIC)."),
     InvalidInput: _l("This photo could not be read (it may be damaged). Take it again."),
+    ImageTooBig: _l("This photo has too many pixels to be processed. Take it again at a lower "
+                    "resolution, or choose a smaller one."),
+    Unavailable: _l("The server is busy with other photos right now. Wait a few seconds, then "
+                    "send the photo again."),
 }
 STATUS_CODES = {InvalidInput: 422, Forbidden: 403, Conflict: 409, TooLarge: 413,
                 UnsupportedType: 415}
@@ -145,6 +151,9 @@ def change_action(action_id):
     return redirect(url_for("web.action", action_id=action_id))
 
 
+declare_body("web.add_after_photo", "PHOTO_MAX_BYTES", multipart=True)
+
+
 @bp.route(f"/actions/{ACTION_ID}/photo", methods=["POST"])
 @login_required
 def add_after_photo(action_id):
@@ -161,11 +170,13 @@ def add_after_photo(action_id):
                                  caption=request.form.get("caption", "")[:CAPTION_MAX])
     except NotFound:
         abort(404)
-    except (TooLarge, UnsupportedType, InvalidInput) as exc:
+    except (TooLarge, UnsupportedType, InvalidInput, Unavailable) as exc:
         problem = PHOTO_PROBLEMS[type(exc)]
         if _action_or_404(action_id).status == "verified":
             problem = _("A verified action is final: it takes no more photos.")
-        return render_action(action_id, str(problem), status=STATUS_CODES[type(exc)])
+        page, status = render_action(action_id, str(problem), status=service_status(exc))
+        retry = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Unavailable) else {}
+        return page, status, retry
     except Conflict:
         return render_action(action_id, str(FIELD_PROBLEMS["id"]), status=409)
     flash(_("The after photo is added."))

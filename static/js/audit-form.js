@@ -1,7 +1,7 @@
 // One audit being filled in: every answer is saved on the phone as it is given (a reload
 // or a closed tab loses nothing), then the audit goes to the outbox and the summary shows.
 import * as store from "./store.js";
-import { enqueueAudit, flush } from "./outbox.js";
+import { enqueueAudit, flush, newId } from "./outbox.js";
 import { downscale } from "./photo.js";
 
 const form = document.getElementById("audit-form");
@@ -9,15 +9,6 @@ const summary = document.getElementById("summary");
 const items = [...form.querySelectorAll("[data-item]")];
 const itemById = new Map(items.map((el) => [el.dataset.item, el]));
 const draftKey = `${form.dataset.checklist}:${form.dataset.location}`;
-
-function newId() {
-  if (crypto.randomUUID) return crypto.randomUUID();
-  const b = crypto.getRandomValues(new Uint8Array(16));
-  b[6] = (b[6] & 0x0f) | 0x40;
-  b[8] = (b[8] & 0x3f) | 0x80;
-  const hex = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
 
 // How each kind of widget holds an answer. The page says which kind an item has
 // (data-widget) and which of its values fail (data-fails), from the server's table of
@@ -134,7 +125,10 @@ async function takePhoto(el, file) {
   if (previous) await store.remove("photos", previous.id);
   const id = newId();
   const blob = await downscale(file);
-  await store.put("photos", id, { id, auditId: draft.id, itemId: el.dataset.item, blob, ready: false });
+  // What it shows (in every language of the checklist), should the server refuse it later.
+  const context = { itemLabel: JSON.parse(el.querySelector(".photo").dataset.label), takenAt: new Date().toISOString(),
+    checklistTitle: JSON.parse(form.dataset.title), locationName: form.dataset.locationName };
+  await store.put("photos", id, { id, auditId: draft.id, itemId: el.dataset.item, blob, ready: false, ...context });
   await showPhotoStatus(el);
 }
 
@@ -177,7 +171,8 @@ async function showSent(audit) {
   listInto(field("failed"), score.failed_items);
   field("failed").hidden = score.failed_items.length === 0;
   field("none-failed").hidden = score.failed_items.length > 0;
-  const photos = (await store.all("photos")).filter((p) => p.auditId === audit.id);
+  // A photo the server refused is missing too (the list of refused photos says why).
+  const photos = (await store.all("photos")).filter((p) => p.auditId === audit.id && !p.refused);
   const missing = score.failed_items.filter((itemId) => "photo" in (itemById.get(itemId)?.dataset ?? {})
     && !photos.some((p) => p.itemId === itemId));
   field("photos-missing").hidden = missing.length === 0;
@@ -247,9 +242,16 @@ async function correctRefused() {
 
 summary.querySelector('[data-action="correct"]').addEventListener("click", correctRefused);
 
+let sentAudit;
 document.addEventListener("momento:audit-sent", (event) => {
   const { audit } = event.detail;
-  if (audit.id === draft?.id) showSent(audit);
+  if (audit.id === draft?.id) {
+    sentAudit = audit;
+    showSent(audit);
+  }
+});
+document.addEventListener("momento:photo-refused", (event) => {
+  if (event.detail.auditId === sentAudit?.id) showSent(sentAudit);
 });
 document.addEventListener("momento:audit-refused", (event) => {
   if (event.detail.id === draft?.id) showSummary("refused", event.detail.message);

@@ -3,32 +3,70 @@
 // Only the signed-in person's own queue is read (store.js), and every request names that
 // person: the server refuses it under anyone else's session (a tab left open by someone
 // who has signed out since).
+//
+// What each answer means (verdict): 2xx sent; an answer that the same request will always
+// get again (400, 403, 404, 405, 409, 410, 413, 415, 422) refuses it for good: it stays
+// on the phone, with the reason, until the person corrects it (an audit), takes it again
+// or lets it go (a photo); anything else (no network, 401 signed out, a stale CSRF token,
+// 408, 429, 5xx) is tried again later, with growing pauses, never before the server's
+// Retry-After.
 import * as store from "./store.js";
 
 const FIRST_DELAY = 2000;
 const MAX_DELAY = 5 * 60 * 1000;
+const MAX_RETRY_AFTER = 60 * 60 * 1000;
+const FINAL = new Set([400, 403, 404, 405, 409, 410, 413, 415, 422]);
 let timer = null;
 let flushing = null;
 
 const csrfToken = () => document.querySelector('meta[name="csrf-token"]')?.content ?? "";
 const announce = (name, detail) => document.dispatchEvent(new CustomEvent(name, { detail }));
 
-function later(entry, reason) {
+export function newId() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const hex = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** Milliseconds the server asks us to wait (Retry-After: seconds or an HTTP date), or 0. */
+function retryAfter(response) {
+  const value = response?.headers.get("Retry-After")?.trim();
+  if (!value) return 0;
+  const ms = /^\d+$/.test(value) ? Number(value) * 1000 : Date.parse(value) - Date.now();
+  return Number.isFinite(ms) ? Math.min(MAX_RETRY_AFTER, Math.max(0, ms)) : 0;
+}
+
+function later(entry, reason, response) {
   entry.attempts = (entry.attempts ?? 0) + 1;
-  const delay = Math.min(MAX_DELAY, FIRST_DELAY * 2 ** (entry.attempts - 1));
-  entry.nextAttemptAt = Date.now() + delay * (0.75 + Math.random() / 2);
+  const backoff = Math.min(MAX_DELAY, FIRST_DELAY * 2 ** (entry.attempts - 1)) * (0.75 + Math.random() / 2);
+  entry.nextAttemptAt = Date.now() + Math.max(backoff, retryAfter(response));
   entry.lastProblem = reason;
   return entry;
 }
 
-async function errorMessage(response) {
+async function errorOf(response) {
   try {
-    const body = await response.json();
-    const fields = Object.entries(body.error?.fields ?? {}).map(([k, v]) => `${k}: ${v.join(" ")}`);
-    return [body.error?.message, ...fields].filter(Boolean).join(" ");
+    const { error } = await response.json();
+    const fields = Object.entries(error?.fields ?? {}).map(([k, v]) => `${k}: ${[v].flat().join(" ")}`);
+    return { code: error?.code ?? "", message: [error?.message, ...fields].filter(Boolean).join(" "),
+             fields: Object.keys(error?.fields ?? {}) };
   } catch {
-    return `HTTP ${response.status}`;
+    return { code: "", message: `HTTP ${response.status}`, fields: [] };
   }
+}
+
+/** "sent", "refused" (for good, with its reason) or "later" (with why) for an answer. */
+async function verdict(response) {
+  if (response.ok) return { outcome: "sent" };
+  const error = await errorOf(response);
+  if (FINAL.has(response.status) && error.code !== "csrf_failed") {
+    return { outcome: "refused", refusal: { status: response.status, ...error } };
+  }
+  const why = response.status === 401 ? "signed-out" : error.code === "csrf_failed" ? "stale-page" : "server";
+  return { outcome: "later", why };
 }
 
 async function send(url, init) {
@@ -45,17 +83,18 @@ async function sendAudit(entry) {
   } catch {
     return store.put("outbox", entry.body.id, later(entry, "offline"));
   }
-  if (response.ok) {
+  const { outcome, refusal, why } = await verdict(response);
+  if (outcome === "sent") {
     const audit = await response.json();
     await store.remove("outbox", entry.body.id);
     return announce("momento:audit-sent", { audit });
   }
-  if (response.status === 409 || response.status === 422) {
-    entry.refused = await errorMessage(response);
+  if (outcome === "refused") {
+    entry.refused = refusal.message;
     await store.put("outbox", entry.body.id, entry);
     return announce("momento:audit-refused", { id: entry.body.id, message: entry.refused });
   }
-  return store.put("outbox", entry.body.id, later(entry, response.status === 401 ? "signed-out" : "server"));
+  return store.put("outbox", entry.body.id, later(entry, why, response));
 }
 
 async function sendPhoto(entry, audits) {
@@ -71,16 +110,17 @@ async function sendPhoto(entry, audits) {
   } catch {
     return store.put("photos", entry.id, later(entry, "offline"));
   }
-  if (response.ok || response.status === 409) {
+  const { outcome, refusal, why } = await verdict(response);
+  if (outcome === "sent") {
     await store.remove("photos", entry.id);
     return announce("momento:photo-sent", { id: entry.id });
   }
-  if ([413, 415, 422].includes(response.status)) {
-    entry.refused = await errorMessage(response);
-    return store.put("photos", entry.id, entry);
+  if (outcome === "refused") {
+    entry.refused = refusal;
+    await store.put("photos", entry.id, entry);
+    return announce("momento:photo-refused", { id: entry.id, auditId: entry.auditId, refusal });
   }
-  // 404/405: the server cannot take photos yet (or the audit is not there yet): keep it.
-  return store.put("photos", entry.id, later(entry, "server"));
+  return store.put("photos", entry.id, later(entry, why, response));
 }
 
 export async function pending() {
@@ -90,7 +130,8 @@ export async function pending() {
     audits: audits.filter((a) => !a.refused).length,
     photos: queued.filter((p) => !p.refused).length,
     refused: audits.filter((a) => a.refused).length + queued.filter((p) => p.refused).length,
-    reasons: [...audits, ...queued].map((e) => e.refused).filter(Boolean),
+    reasons: audits.map((a) => a.refused).filter(Boolean),
+    refusedPhotos: queued.filter((p) => p.refused),
     all: [...audits, ...queued],
   };
 }
@@ -122,6 +163,22 @@ export async function enqueueAudit(url, body) {
   const photos = (await store.all("photos")).filter((p) => p.auditId === body.id);
   for (const photo of photos) await store.put("photos", photo.id, { ...photo, ready: true });
   return flush(true);
+}
+
+/** A refused photo taken again: `blob` goes in its place, under a new id, and is sent. */
+export async function retakePhoto(id, blob) {
+  const refused = await store.get("photos", id);
+  if (!refused) return;
+  const photo = { ...refused, id: newId(), blob, refused: undefined, attempts: 0, nextAttemptAt: undefined };
+  await store.put("photos", photo.id, photo);
+  await store.remove("photos", id);
+  return flush(true);
+}
+
+/** A refused photo the person lets go: deleted from the phone, never sent. */
+export async function letPhotoGo(id) {
+  await store.remove("photos", id);
+  return flush();
 }
 
 window.addEventListener("online", () => flush(true));

@@ -1,17 +1,23 @@
 """Photo evidence through the API: upload, replay, validation, listing, serving, scope."""
 import io
+import re
 import uuid
 
 import pytest
+import requests
 import sqlalchemy as sa
 from PIL import Image
 
 from audit_server.extensions import db
 from audit_server.models import Photo
+from audit_server.request_bodies import FIELD_MAX_BYTES
+from audit_server.services.photos import DecodingSlots
 from audit_server.storage import photo_store
-from tests.helpers import audit_body, best_walk_in
-from tests.photo_samples import (heic, phone_jpeg, png_claiming, small_jpeg, transparent_png,
-                           truncated_jpeg, webp)
+from tests.helpers import audit_body, best_walk_in, failing
+from tests.photo_samples import (camera_heic, camera_jpeg, camera_png, heic, jpeg_300kb,
+                                 megabyte_jpeg, phone_jpeg, phone_resized_jpeg, png_claiming,
+                                 small_jpeg, transparent_png, truncated_jpeg, webp,
+                                 webp_of_49_megapixels)
 
 
 @pytest.fixture
@@ -133,6 +139,35 @@ def test_pixel_limit_comes_from_the_settings(app, client, organisation, audit, m
     assert upload(client, organisation, audit["id"], small_jpeg(size=(100, 100))).status_code == 201
 
 
+def test_photos_that_would_take_too_much_memory_to_decode_are_refused(
+        app, client, organisation, audit, monkeypatch):
+    bomb = upload(client, organisation, audit["id"], webp_of_49_megapixels())
+    assert_error(bomb, 422, "photo")
+    assert "the limit is 128 MB" in bomb.json["error"]["message"]
+    monkeypatch.setitem(app.config, "PHOTO_DECODE_MAX_BYTES", 1024 * 1024)
+    response = upload(client, organisation, audit["id"], camera_png((700, 500)))
+    assert_error(response, 422, "photo")
+    assert "at most 1 MB" in response.json["error"]["fields"]["photo"][0]
+    monkeypatch.setitem(app.config, "PHOTO_DECODE_MAX_BYTES", 64 * 1024 * 1024)
+    assert upload(client, organisation, audit["id"], camera_png((700, 500))).status_code == 201
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Photo)) == 1
+
+
+def test_a_server_busy_decoding_answers_503_with_retry_after(app, client, organisation, audit,
+                                                             monkeypatch):
+    slots = DecodingSlots(1, wait_seconds=0)
+    monkeypatch.setitem(app.extensions, "momento.decoding_slots", slots)
+    before = stored_blobs()
+    photo_id = str(uuid.uuid4())
+    with slots.slot():  # another upload is being decoded
+        busy = upload(client, organisation, audit["id"], small_jpeg(), id=photo_id)
+    assert_error(busy, 503, "photo")
+    assert busy.json["error"]["code"] == "unavailable" and busy.headers["Retry-After"] == "1"
+    assert stored_blobs() == before
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Photo)) == 0
+    assert upload(client, organisation, audit["id"], small_jpeg(), id=photo_id).status_code == 201
+
+
 def test_oversized_bodies_are_refused(app, client, organisation, audit, monkeypatch):
     monkeypatch.setitem(app.config, "PHOTO_MAX_BYTES", 20_000)
     before = stored_blobs()
@@ -177,7 +212,8 @@ def test_oversized_bodies_are_refused_before_reading(client, organisation, audit
 
 
 def test_large_form_fields_are_refused(client, organisation, audit):
-    response = upload(client, organisation, audit["id"], small_jpeg(), notes="x" * 100_000)
+    response = upload(client, organisation, audit["id"], small_jpeg(),
+                      notes="x" * (FIELD_MAX_BYTES + 1))
     assert_error(response, 413)
 
 
@@ -246,3 +282,76 @@ def test_photos_in_s3(app, client, organisation, audit, monkeypatch, s3_store):
         served.headers["ETag"].strip('"'),
         db.session.get(Photo, uuid.UUID(photo["id"])).thumb_sha256,
     }
+
+
+# Photos as phones and cameras make them, with their sizes (bytes) as a range.
+REAL_PHOTOS = {
+    "12 MP camera JPEG": (camera_jpeg, 3_000_000, 8_000_000),
+    "1 MB JPEG": (megabyte_jpeg, 900_000, 1_200_000),
+    "300 KB JPEG": (jpeg_300kb, 270_000, 360_000),
+    "2000-px phone-resized JPEG": (phone_resized_jpeg, 300_000, 1_500_000),
+    "200 KB RGBA PNG": (camera_png, 180_000, 240_000),
+    "12 MP HEIC": (camera_heic, 1_000_000, 12_000_000),
+}
+
+
+def served_upload(url, headers, photo, photo_id, chunk=None, **fields):
+    """POST a photo over HTTP as multipart/form-data; sent in pieces of `chunk` bytes
+    (Transfer-Encoding: chunked, no Content-Length) if given."""
+    prepared = requests.Request("POST", url, data={"id": photo_id, **fields},
+                                files={"photo": ("photo.jpg", photo)}).prepare()
+    body = prepared.body
+    if chunk:
+        body = (prepared.body[at:at + chunk] for at in range(0, len(prepared.body), chunk))
+    return requests.post(url, data=body, timeout=120,
+                         headers=headers | {"Content-Type": prepared.headers["Content-Type"]})
+
+
+def test_real_photos_through_a_real_server(gunicorn_server, organisation):
+    headers = organisation.headers("manager")
+    answers = best_walk_in() | {"floor_clean": {"value": False}}
+    audit = requests.post(f"{gunicorn_server}/api/v1/audits", headers=headers, timeout=30,
+                          json=audit_body(organisation.locations["N1"], answers=answers)).json()
+    url = f"{gunicorn_server}/api/v1/audits/{audit['id']}/photos"
+    for name, (make, smallest, largest) in REAL_PHOTOS.items():
+        photo = make()
+        assert smallest <= len(photo) <= largest, (name, len(photo))
+        photo_id = str(uuid.uuid4())
+        first = served_upload(url, headers, photo, photo_id, item_id="floor_clean")
+        assert first.status_code == 201, (name, len(photo), first.text)
+        assert first.json()["bytes"] == len(photo)
+        again = served_upload(url, headers, photo, photo_id, chunk=8191, item_id="floor_clean")
+        assert again.status_code == 200, (name, again.text)
+        assert again.json() == first.json()
+    listed = requests.get(url, headers=headers, params={"per_page": 50}, timeout=30).json()
+    assert listed["total"] == len(REAL_PHOTOS)
+
+
+def test_an_after_photo_of_real_size_through_a_real_server(gunicorn_server, organisation, client):
+    headers = organisation.headers("manager")
+    audit = client.post("/api/v1/audits", headers=headers, json=audit_body(
+        organisation.locations["N1"], answers=failing("floor_clean"))).json
+    [action_id] = [a["id"] for a in audit["actions"] if a["item_id"] == "floor_clean"]
+    url = f"{gunicorn_server}/api/v1/actions/{action_id}/photos"
+    photo_id = str(uuid.uuid4())
+    first = served_upload(url, headers, camera_jpeg(), photo_id, chunk=65_537, caption="Seco ✔")
+    assert first.status_code == 201, first.text
+    assert served_upload(url, headers, camera_jpeg(), photo_id, caption="Seco ✔").json() == first.json()
+
+    # The action's page sends its own form, with the page's CSRF token and photo id.
+    browser = requests.Session()
+    browser.headers["Accept-Language"] = "en"
+    login = browser.get(f"{gunicorn_server}/login", timeout=30).text
+    token = re.search(r'name="csrf-token" content="([^"]+)"', login).group(1)
+    browser.post(f"{gunicorn_server}/login", timeout=30, data={
+        "email": organisation.emails["manager"], "password": organisation.PASSWORD,
+        "csrf_token": token})
+    page = browser.get(f"{gunicorn_server}/actions/{action_id}", timeout=30).text
+    form = {"csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', page).group(1),
+            "photo_id": re.search(r'name="photo_id" value="([^"]+)"', page).group(1),
+            "caption": "Fregado y seco"}
+    sent = browser.post(f"{gunicorn_server}/actions/{action_id}/photo", data=form, timeout=120,
+                        files={"photo": ("after.jpg", megabyte_jpeg(), "image/jpeg")})
+    assert sent.status_code == 200 and "The after photo is added." in sent.text, sent.text[:500]
+    stored = db.session.get(Photo, uuid.UUID(form["photo_id"]))
+    assert stored.bytes == len(megabyte_jpeg()) and stored.caption == "Fregado y seco"

@@ -133,16 +133,34 @@ class Person:
         self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
     def camera_photo(self, name="floor.jpg"):
-        """A camera-sized photo (4000 x 3000 JPEG), as a phone hands it over."""
+        """A camera-sized photo (4000 x 3000 JPEG) of a scene with sensor noise, as a phone
+        hands it over: several MB, which the page makes smaller before it is sent."""
         data_url = self.page.evaluate("""() => {
-            const canvas = Object.assign(document.createElement('canvas'), {width: 4000, height: 3000});
+            const [width, height] = [4000, 3000];
+            const canvas = Object.assign(document.createElement('canvas'), {width, height});
             const context = canvas.getContext('2d');
-            context.fillStyle = '#b49678';
-            context.fillRect(0, 0, 4000, 3000);
+            const light = context.createLinearGradient(0, 0, width, height);
+            light.addColorStop(0, '#d8c8b0');
+            light.addColorStop(1, '#4a5a6a');
+            context.fillStyle = light;
+            context.fillRect(0, 0, width, height);
+            for (let i = 0; i < 60; i++) {  // shelves, boxes and signs
+                context.fillStyle = `rgb(${i * 37 % 256}, ${i * 91 % 256}, ${i * 53 % 256})`;
+                context.fillRect(i * 397 % width, i * 211 % height, 300, 180);
+            }
+            const pixels = context.getImageData(0, 0, width, height);
+            let seed = 12345;  // the sensor's noise, the same every run
+            for (let i = 0; i < pixels.data.length; i++) {
+                if (i % 4 === 3) continue;
+                seed = (seed * 1103515245 + 12345) >>> 0;
+                pixels.data[i] += (seed >>> 24) % 33 - 16;
+            }
+            context.putImageData(pixels, 0, 0);
             return canvas.toDataURL('image/jpeg', 0.9);
         }""")
-        return {"name": name, "mimeType": "image/jpeg",
-                "buffer": base64.b64decode(data_url.split(",", 1)[1])}
+        data = base64.b64decode(data_url.split(",", 1)[1])
+        assert len(data) >= 500_000, len(data)  # as heavy as a real photo, not a flat colour
+        return {"name": name, "mimeType": "image/jpeg", "buffer": data}
 
     def walks_in(self):
         """From home to the walk-in checklist, through the five seconds of just looking."""

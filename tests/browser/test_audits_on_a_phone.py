@@ -54,6 +54,7 @@ def test_walk_in_audit_from_home_to_summary(person, organisation):
     [photo] = stored_photos()
     assert (photo.audit_id, photo.item_id) == (audit.id, "floor_clean")
     assert (photo.width, photo.height) == (2000, 1500)  # the camera's 4000 x 3000, halved
+    assert photo.bytes > 200_000  # still a real photo's weight: many 64 KB reads of the body
     audit_json = person.api(f"/api/v1/audits/{audit.id}")
     assert audit_json["photos_missing"] == ["entrance_clear"]
 
@@ -90,6 +91,86 @@ def test_an_audit_the_server_refuses_stays_on_the_phone_with_the_reason(person, 
     [audit] = stored_audits()
     assert str(audit.id) != kept[0]["body"]["id"]
     assert {item_id: a["value"] for item_id, a in audit.answers.items()} == {"answered": False, "call_seconds": 12}
+
+
+PHOTOS_ON_THE_PHONE = """async () => {
+    const user = document.querySelector('meta[name=momento-user]').content;
+    const db = await new Promise(r => { const q = indexedDB.open('momento-user-' + user); q.onsuccess = () => r(q.result); });
+    const all = await new Promise(r => { const q = db.transaction('photos').objectStore('photos').getAll(); q.onsuccess = () => r(q.result); });
+    db.close();
+    return all.map(photo => ({id: photo.id, itemId: photo.itemId, refused: photo.refused ?? null}));
+}"""
+
+
+class PhotoAnswers:
+    """Answers the phone's photo uploads with `statuses` in turn (a body of our error
+    kind; 503 with Retry-After: 1), then lets them through to the server; counts them."""
+
+    def __init__(self, page, *statuses):
+        self.statuses, self.calls = list(statuses), 0
+        page.route("**/api/v1/audits/*/photos", self.answer)
+
+    def answer(self, route):
+        self.calls += 1
+        if not self.statuses:
+            return route.continue_()
+        status = self.statuses.pop(0)
+        route.fulfill(status=status, content_type="application/json",
+                      headers={"Retry-After": "1"} if status == 503 else {},
+                      body=f'{{"error": {{"code": "x", "message": "HTTP {status}", "fields": {{"photo": ["No."]}}}}}}')
+
+
+def walk_in_with_a_photo_of_the_floor(person):
+    page = person.page
+    person.signs_in()
+    person.walks_in()
+    page.fill("#first_noticed", "Mud by the door")
+    for item_id, value in WALK_IN_ANSWERS.items():
+        person.answers(item_id, value)
+    page.set_input_files("#floor_clean-photo", person.camera_photo())
+    page.wait_for_selector("#item-floor_clean .photo-status:has-text('Photo saved')")
+    page.click("text=Send the audit")
+    page.wait_for_selector("#summary[data-state=sent]")
+
+
+def test_a_busy_server_is_tried_again_and_a_refused_photo_is_taken_again(person, organisation):
+    page = person.page
+    answers = PhotoAnswers(page, 503, 413)
+    walk_in_with_a_photo_of_the_floor(person)
+    refused = page.wait_for_selector("#refused-photos:not([hidden])", timeout=20000)
+    text = refused.inner_text()
+    assert "Photo for: Is the floor clean? · Five-second walk-in · North One" in text
+    assert "It is too large for the server." in text
+    assert answers.calls == 2  # the 503 was tried again, after its Retry-After
+    assert "Is the floor clean?" in page.inner_text("[data-field=photos-missing]")
+    person.looks_at("photo-refused")
+    assert person.serious_accessibility_problems() == []
+    page.wait_for_timeout(3000)
+    assert answers.calls == 2  # a refusal for good is not tried again
+    [kept] = page.evaluate(PHOTOS_ON_THE_PHONE)
+    assert kept["refused"]["status"] == 413 and stored_photos() == []
+
+    page.set_input_files("#refused-photos input[type=file]", person.camera_photo("again.jpg"))
+    page.wait_for_selector("#refused-photos", state="hidden", timeout=20000)
+    [photo] = stored_photos()
+    assert photo.item_id == "floor_clean" and str(photo.id) != kept["id"]
+    assert page.evaluate(PHOTOS_ON_THE_PHONE) == []
+
+
+def test_a_photo_refused_for_its_id_is_shown_in_spanish_and_let_go_on_purpose(person, organisation):
+    page = person.page
+    answers = PhotoAnswers(page, 409)
+    walk_in_with_a_photo_of_the_floor(person)
+    page.wait_for_selector("#refused-photos:has-text('Another photo was already sent under the same id.')")
+    page.click("footer button[lang=es]")  # the person reads Spanish
+    refused = page.wait_for_selector("#refused-photos:has-text('Ya se envió otra foto con el mismo identificador.')")
+    assert "Foto de: ¿El suelo está limpio?" in refused.inner_text()
+    person.looks_at("photo-refused-spanish")
+    assert len(page.evaluate(PHOTOS_ON_THE_PHONE)) == 1  # never dropped without a word
+    page.click("#refused-photos >> text=Descartarla")
+    page.wait_for_selector("#refused-photos", state="hidden")
+    assert page.evaluate(PHOTOS_ON_THE_PHONE) == [] and stored_photos() == []
+    assert answers.calls == 1
 
 
 @pytest.mark.phone_locale("es-ES")

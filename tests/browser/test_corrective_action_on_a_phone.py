@@ -83,6 +83,7 @@ def test_a_failed_item_is_fixed_with_a_photo_and_verified(person, organisation):
     assert action.status == "verified" and action.closed_at and action.verified_at
     photo = db.session.get(Photo, action.after_photo_id)
     assert (photo.width, photo.height) == (2000, 1500)  # made smaller on the phone
+    assert photo.bytes > 200_000  # and still a real photo's weight
     assert photo.caption == "Dry floor" and photo.action_id == action.id
     timeline = [(e.kind, e.to_value, e.actor.email, e.note) for e in action.events]
     manager, regional = organisation.emails["manager"], organisation.emails["regional"]

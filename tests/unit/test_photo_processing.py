@@ -1,21 +1,27 @@
 """The image functions of services/photos.py, on images made by the tests."""
 import io
+import threading
 from datetime import datetime, timezone
 
 import pytest
 from PIL import Image
 
-from audit_server.services.errors import InvalidInput, TooLarge, UnsupportedType
-from audit_server.services.photos import process_image, read_original
-from tests.photo_samples import (heic, phone_jpeg, png_claiming, small_jpeg, transparent_png,
-                           truncated_jpeg, webp)
+from audit_server.config import Config
+from audit_server.services.errors import (ImageTooBig, InvalidInput, TooLarge, Unavailable,
+                                         UnsupportedType)
+from audit_server.services.photos import (DecodingSlots, ImageLimits, decoding_bytes, open_image,
+                                          process_image, read_original)
+from tests.photo_samples import (camera_heic, camera_jpeg, camera_png, encode, heic, phone_jpeg,
+                                 png_claiming, small_jpeg, transparent_png, truncated_jpeg, webp,
+                                 webp_of_49_megapixels)
 
-MAX_PIXELS = 50_000_000
+MAX_PIXELS = Config.PHOTO_MAX_PIXELS
+LIMITS = ImageLimits(MAX_PIXELS, Config.PHOTO_DECODE_MAX_BYTES)
 
 
 @pytest.fixture(scope="module")
 def phone_photo():
-    return process_image(io.BytesIO(phone_jpeg()), MAX_PIXELS)
+    return process_image(io.BytesIO(phone_jpeg()), LIMITS)
 
 
 def rendition(data):
@@ -42,7 +48,7 @@ def test_heic_orientation_is_applied_once():
     exif[0x0112] = 6
     data = io.BytesIO()
     sensor.save(data, "HEIF", exif=exif.tobytes())
-    photo = process_image(io.BytesIO(data.getvalue()), MAX_PIXELS)
+    photo = process_image(io.BytesIO(data.getvalue()), LIMITS)
     display = rendition(photo.display.data).convert("RGB")
     assert display.size == (300, 400) == (photo.width, photo.height)
     assert display.getpixel((150, 20))[0] > 200 and display.getpixel((150, 380))[2] > 200
@@ -76,21 +82,21 @@ def test_capture_time(taken, offset, expected):
         exif.get_ifd(0x8769)[0x9011] = offset
     data = io.BytesIO()
     Image.new("RGB", (40, 30)).save(data, "JPEG", exif=exif)
-    assert process_image(io.BytesIO(data.getvalue()), MAX_PIXELS).captured_at == expected
+    assert process_image(io.BytesIO(data.getvalue()), LIMITS).captured_at == expected
 
 
 def test_no_capture_time_is_none():
-    assert process_image(io.BytesIO(small_jpeg()), MAX_PIXELS).captured_at is None
+    assert process_image(io.BytesIO(small_jpeg()), LIMITS).captured_at is None
 
 
 def test_small_photo_is_not_enlarged():
-    photo = process_image(io.BytesIO(small_jpeg(size=(64, 48))), MAX_PIXELS)
+    photo = process_image(io.BytesIO(small_jpeg(size=(64, 48))), LIMITS)
     assert (photo.display.width, photo.display.height) == (64, 48)
     assert photo.content_type in ("image/jpeg", "image/webp")
 
 
 def test_transparency_is_kept_as_webp():
-    photo = process_image(io.BytesIO(transparent_png()), MAX_PIXELS)
+    photo = process_image(io.BytesIO(transparent_png()), LIMITS)
     assert photo.content_type == "image/webp"
     display = rendition(photo.display.data)
     assert display.format == "WEBP" and display.mode == "RGBA"
@@ -104,21 +110,21 @@ def test_transparency_is_kept_as_webp():
 def test_every_mode_of_accepted_formats_is_processed(image_format, mode):
     data = io.BytesIO()  # (services.photos registered the HEIF opener and saver)
     Image.new(mode, (30, 20)).save(data, image_format)
-    photo = process_image(io.BytesIO(data.getvalue()), MAX_PIXELS)
+    photo = process_image(io.BytesIO(data.getvalue()), LIMITS)
     assert rendition(photo.display.data).size == (30, 20)
     assert rendition(photo.display.data).mode == ("RGBA" if "A" in mode else "RGB")
 
 
 @pytest.mark.parametrize("make, size", [(webp, (80, 60)), (heic, (64, 48))])
 def test_webp_and_heic_are_accepted(make, size):
-    photo = process_image(io.BytesIO(make()), MAX_PIXELS)
+    photo = process_image(io.BytesIO(make()), LIMITS)
     assert rendition(photo.display.data).size == size
     assert rendition(photo.display.data).format == {"image/jpeg": "JPEG", "image/webp": "WEBP"}[
         photo.content_type]
 
 
 def test_format_is_the_smaller_at_the_same_quality():
-    flat = process_image(io.BytesIO(small_jpeg(size=(640, 480))), MAX_PIXELS)
+    flat = process_image(io.BytesIO(small_jpeg(size=(640, 480))), LIMITS)
     jpeg = io.BytesIO()
     rendition(flat.thumb.data).save(jpeg, "JPEG", quality=80)
     assert flat.content_type == "image/webp"  # a flat colour: WebP is far smaller
@@ -129,19 +135,19 @@ def test_format_is_the_smaller_at_the_same_quality():
                                   b"GIF89a" + b"\x00" * 40])
 def test_other_content_is_unsupported(data):
     with pytest.raises(UnsupportedType):
-        process_image(io.BytesIO(data), MAX_PIXELS)
+        process_image(io.BytesIO(data), LIMITS)
 
 
 def test_gif_is_unsupported():
     data = io.BytesIO()
     Image.new("P", (10, 10)).save(data, "GIF")
     with pytest.raises(UnsupportedType):
-        process_image(io.BytesIO(data.getvalue()), MAX_PIXELS)
+        process_image(io.BytesIO(data.getvalue()), LIMITS)
 
 
 def test_truncated_jpeg_is_invalid():
     with pytest.raises(InvalidInput) as caught:
-        process_image(io.BytesIO(truncated_jpeg()), MAX_PIXELS)
+        process_image(io.BytesIO(truncated_jpeg()), LIMITS)
     assert "photo" in caught.value.fields
 
 
@@ -151,8 +157,8 @@ def test_truncated_jpeg_is_invalid():
     (small_jpeg(size=(200, 200)), 10_000),           # a real image over a small limit
 ])
 def test_too_many_pixels_is_invalid(data, max_pixels):
-    with pytest.raises(InvalidInput) as caught:
-        process_image(io.BytesIO(data), max_pixels)
+    with pytest.raises(ImageTooBig) as caught:
+        process_image(io.BytesIO(data), ImageLimits(max_pixels, LIMITS.max_decoding_bytes))
     assert "pixels" in caught.value.message
 
 
@@ -168,3 +174,85 @@ def test_read_original_refuses_too_many_bytes_and_empty():
         read_original(io.BytesIO(b"x" * 1001), 1000)
     with pytest.raises(InvalidInput):
         read_original(io.BytesIO(b""), 1000)
+
+
+def test_decoding_that_would_exceed_the_budget_is_refused_from_the_header():
+    bomb = webp_of_49_megapixels()
+    assert len(bomb) < 200_000  # a small file, 49 MP once decoded (196 MB as RGBA)
+    with pytest.raises(ImageTooBig) as caught:
+        process_image(io.BytesIO(bomb), LIMITS)
+    assert "the limit is 128 MB" in caught.value.message and "8100x6000 WEBP" in caught.value.message
+    assert "photo" in caught.value.fields
+    # A PNG's header says enough: its (bogus) pixel data is never reached.
+    with pytest.raises(ImageTooBig):
+        process_image(io.BytesIO(png_claiming(7000, 7000)), LIMITS)
+    with pytest.raises(ImageTooBig):
+        process_image(io.BytesIO(camera_png()), ImageLimits(MAX_PIXELS, 500_000))
+
+
+@pytest.mark.parametrize("make", [camera_jpeg, camera_png, camera_heic])
+def test_the_budget_admits_camera_photos(make):
+    image = open_image(io.BytesIO(make()), MAX_PIXELS)
+    assert decoding_bytes(image, image.size) <= LIMITS.max_decoding_bytes
+    assert process_image(io.BytesIO(make()), LIMITS).display.width > 0
+
+
+def test_a_progressive_jpeg_counts_its_coefficients_at_full_size():
+    scene = Image.new("RGB", (8000, 6000), (90, 120, 150))
+    baseline = encode(scene, "JPEG", quality=90)
+    progressive = encode(scene, "JPEG", quality=90, progressive=True)
+    # Decoded at 1/4 scale; a progressive one also holds 2 bytes per sample at full size.
+    assert process_image(io.BytesIO(baseline), LIMITS).display.width == 1600
+    with pytest.raises(ImageTooBig):
+        process_image(io.BytesIO(progressive), LIMITS)
+    image = open_image(io.BytesIO(progressive), MAX_PIXELS)
+    image.draft("RGB", (1600, 1200))
+    assert decoding_bytes(image, (8000, 6000)) >= 8000 * 6000 * 2 * 1.5  # 4:2:0: 1.5 samples a pixel
+
+
+def holding(slots, count):
+    """`count` threads that each hold one of `slots` until the returned event is set."""
+    release, held = threading.Event(), threading.Barrier(count + 1)
+
+    def hold():
+        with slots.slot():
+            held.wait()
+            release.wait()
+
+    threads = [threading.Thread(target=hold) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    held.wait()
+    return release, threads
+
+
+def test_the_ninth_concurrent_decode_waits_then_is_unavailable():
+    slots = DecodingSlots(8, wait_seconds=0.05)
+    release, threads = holding(slots, 8)
+    with pytest.raises(Unavailable) as caught, slots.slot():
+        pass
+    assert caught.value.retry_after == 1 and "photo" in caught.value.fields
+    release.set()
+    for thread in threads:
+        thread.join()
+    with slots.slot():  # all free again
+        pass
+
+
+def test_a_decode_that_waits_runs_as_soon_as_a_slot_is_free():
+    slots = DecodingSlots(1, wait_seconds=60)
+    release, [holder] = holding(slots, 1)
+    ran = []
+
+    def decode():
+        with slots.slot():
+            ran.append(True)
+
+    waiter = threading.Thread(target=decode)
+    waiter.start()
+    waiter.join(0.2)
+    assert waiter.is_alive() and not ran  # waiting for the slot
+    release.set()
+    waiter.join()
+    holder.join()
+    assert ran == [True]

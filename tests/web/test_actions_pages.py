@@ -6,8 +6,9 @@ from datetime import datetime, timedelta, timezone
 
 from audit_server.extensions import db
 from audit_server.models import CorrectiveAction
+from audit_server.services.photos import DecodingSlots
 from tests.helpers import failing, set_columns, submit
-from tests.photo_samples import small_jpeg
+from tests.photo_samples import png_claiming, small_jpeg
 
 ENGLISH = {"Accept-Language": "en"}
 
@@ -284,6 +285,21 @@ def test_bad_after_photos_are_refused_readably(client, web, organisation):
     response = after_photo(web, ids["floor_clean"], photo_id, data=small_jpeg(colour=(10, 200, 10)))
     assert response.status_code == 409 and "choose the photo again" in response.get_data(as_text=True)
     assert stored(ids["floor_clean"]).after_photo_id == photo_id
+
+
+def test_after_photos_too_big_or_sent_to_a_busy_server_are_explained(client, web, organisation,
+                                                                    monkeypatch):
+    ids = opened_actions(client, organisation, "floor_clean")
+    web.login(organisation.emails["manager"])
+    response = after_photo(web, ids["floor_clean"], data=png_claiming(7000, 7000))
+    assert response.status_code == 422 and "too many pixels" in response.get_data(as_text=True)
+    slots = DecodingSlots(1, wait_seconds=0)
+    monkeypatch.setitem(client.application.extensions, "momento.decoding_slots", slots)
+    with slots.slot():
+        response = after_photo(web, ids["floor_clean"])
+    assert response.status_code == 503 and response.headers["Retry-After"] == "1"
+    assert "The server is busy with other photos" in response.get_data(as_text=True)
+    assert stored(ids["floor_clean"]).after_photo_id is None
 
 
 def test_the_pages_are_in_spanish(client, web, organisation):
