@@ -83,7 +83,7 @@ def gunicorn_server(app, database_url, tmp_path_factory):
         try:
             requests.get(f"{url}/login", timeout=2)
             break
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not up yet, or still booting
             if server.poll() is not None or time.monotonic() > deadline:
                 server.kill()
                 pytest.fail("gunicorn did not start:\n" + log.read_text(errors="replace"))
