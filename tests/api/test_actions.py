@@ -12,7 +12,7 @@ from audit_server.extensions import db
 from audit_server.models import ActionEvent, Audit, CorrectiveAction
 from audit_server.models.actions import action_audits
 from audit_server.services import actions as action_service
-from tests.helpers import WALK_IN, audit_body, best_walk_in, failing, set_columns, submit
+from tests.helpers import WALK_IN, audit_body, failing, set_columns, submit
 from tests.photo_samples import small_jpeg
 
 ACTIONS = "/api/v1/actions"
@@ -561,7 +561,8 @@ def test_each_role_sees_and_changes_only_its_scope(client, organisation, one_act
         expected = 200 if code in visible else 404
         assert (read.status_code, change.status_code) == (expected, expected), code
         if expected == 404:
-            assert read.get_json()["error"] == {"code": "not_found", "message": "No such action."}
+            assert read.get_json()["error"] == {"code": "not_found", "message": "No such action.",
+                                               "fields": {}}
             assert change.get_json()["error"]["code"] == "not_found"
 
 
@@ -589,7 +590,12 @@ def test_list_filters(client, organisation, one_action_per_location):
 
 @pytest.mark.parametrize("query, field", [
     ("status=closed", "status.0"),
-    ("status=open,nope", "status.1"),
+    ("status=open,nope", "status.0"),
+    ("status=open&status=nope", "status.1"),
+    ("status=", "status.0"),
+    ("status=open,%20done", "status.0"),
+    ("overdue=1", "overdue"),
+    ("statuss=open", "statuss"),  # a misspelt filter does not list everything
     ("owner=you", "owner"),
     ("owner=-1", "owner"),
     ("overdue=maybe", "overdue"),
