@@ -4,7 +4,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from ..models.actions import EVENT_KINDS, STATUSES
 from ..models.types import utcnow
-from ..services.actions import METRIC_GROUPS, MOVES, has_after_photo
+from ..services.actions import METRIC_GROUPS, has_after_photo
 from .base import COUNT_RANGE, ID_RANGE, Derived, Output, Schema, TextArgs
 from .checklists import ID_MAX, LocalisedTextSchema
 from .common import PageArgs
@@ -95,8 +95,8 @@ class ActionSummarySchema(Output):
     after_photo_id = fields.UUID(allow_none=True)
     owner = fields.Nested(PersonSchema)
     status = fields.String(validate=STATUS)
-    allowed_moves = Derived(fields.List(fields.String(validate=STATUS)),
-                            of=lambda action: list(MOVES[action.status]))
+    allowed_moves = fields.List(fields.String(validate=STATUS), metadata={
+        "description": "The statuses you may move the action to now."})
     opened_at = fields.AwareDateTime()
     due_at = fields.AwareDateTime()
     due_local = fields.AwareDateTime(metadata={"description": "due_at on the location's clock."})

@@ -87,7 +87,7 @@ def render_action(action_id, problem=None, typed=None, status=200):
     return render_template(
         "actions/action.html", action=action, row=my_work.action_row(action, now),
         found_by=next((a for a in action.audits if a.id == action.audit_id), None),
-        moves=actions.allowed_moves(current_user, action), owners=actions.possible_owners(action),
+        moves=action.allowed_moves, owners=actions.possible_owners(action),
         people=actions.people_in_timeline(action), problem=problem, typed=typed or {},
         photo_id=uuid.uuid4(),
     ), status

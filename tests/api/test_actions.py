@@ -184,11 +184,25 @@ def test_status_moves_record_the_timeline(client, organisation):
     assert r.status_code == 200, r.get_json()
     action = r.get_json()
     assert action["status"] == "done" and action["closed_at"] is not None
-    assert action["allowed_moves"] == ["verified", "reopened"]
+    assert action["allowed_moves"] == ["reopened"]  # the manager may not verify
     assert [(e["kind"], e["from"], e["to"], e["note"]) for e in action["timeline"][1:]] == [
         ("status", "open", "in_progress", ""),
         ("status", "in_progress", "done", "Talked to the team."),
     ]
+
+
+@pytest.mark.parametrize("role, moves", [
+    ("manager", ["reopened"]), ("regional", ["verified", "reopened"]),
+    ("admin", ["verified", "reopened"])])
+def test_allowed_moves_are_those_of_who_asks(client, organisation, role, moves):
+    """The API offers the moves the page offers: only those this user may make."""
+    audit = submit(client, organisation, answers=failing("smile"))
+    action = action_for(client, organisation, audit, "smile")
+    assert action["allowed_moves"] == ["in_progress", "done"]
+    done = patch(client, organisation, action, status="done", note="Fixed.").get_json()
+    assert action_for(client, organisation, audit, "smile", role)["allowed_moves"] == moves
+    listed = client.get(ACTIONS, headers=organisation.headers(role)).get_json()["items"]
+    assert [a["allowed_moves"] for a in listed if a["id"] == done["id"]] == [moves]
 
 
 @pytest.mark.parametrize("moves, wanted, allowed", [
