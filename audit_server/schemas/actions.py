@@ -20,13 +20,18 @@ class StatusList(fields.List):
     ONE = "(" + "|".join(STATUSES) + ")"
     COMMA_LIST = validate.Regexp(f"^{ONE}(,{ONE})*$", error=(
         "Must be statuses (" + ", ".join(STATUSES) + "), separated by commas."))
+    # A query string stays short: at most as many parameters as there are statuses,
+    # each at most as long as all of them.
+    PARAMETERS = validate.Length(max=len(STATUSES))
+    LONGEST = validate.Length(max=len(",".join(STATUSES)))
 
     def __init__(self, **kwargs):
-        super().__init__(fields.String(validate=self.COMMA_LIST), **kwargs)
+        super().__init__(fields.String(validate=[self.COMMA_LIST, self.LONGEST]),
+                         validate=self.PARAMETERS, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
-        lists = super()._deserialize(value, attr, data, **kwargs)
-        return [status for comma_list in lists for status in comma_list.split(",")]
+        comma_lists = self.PARAMETERS(super()._deserialize(value, attr, data, **kwargs))
+        return list(dict.fromkeys(s for comma_list in comma_lists for s in comma_list.split(",")))
 
 
 class OwnerFilter(fields.Field):

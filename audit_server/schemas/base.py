@@ -6,6 +6,7 @@ field is bound to one of them, it gets the rules nobody has to remember:
 
 - text: at most TEXT_MAX characters unless the field says less, and (read) no NUL
   or lone surrogate, which the databases cannot store (422 naming the field);
+- lists (read): at most LIST_MAX items unless the field says less;
 - integers: within the database's 32-bit range unless the field says narrower,
   and, in a JSON body, really integers (1.5, "5" and true are refused);
 - dates and times (read): a year from 2000 to 2099 as written, far enough from
@@ -26,6 +27,7 @@ INT_MIN, INT_MAX = -(2**31), 2**31 - 1  # integers are 32-bit in the database
 ID_RANGE = validate.Range(min=1, max=INT_MAX)
 COUNT_RANGE = validate.Range(min=0, max=INT_MAX)
 TEXT_MAX = 2000
+LIST_MAX = 100
 YEARS = (2000, 2099)
 
 
@@ -91,6 +93,8 @@ def apply_rules(field, *, reading, from_text=False):
     """Give a bound field (and the fields inside it) the rules above."""
     for inner in _inner_fields(field):
         apply_rules(inner, reading=reading, from_text=from_text)
+    if isinstance(field, fields.List) and reading and not _has_max_length(field):
+        _with(field, validate.Length(max=LIST_MAX))
     if isinstance(field, fields.String) and not isinstance(field, fields.UUID):
         if not _has_max_length(field) and not _is_choice(field):
             _with(field, validate.Length(max=TEXT_MAX))

@@ -1,6 +1,7 @@
 from flask import url_for
 from flask_smorest.fields import Upload
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate
+from werkzeug.datastructures import FileStorage
 
 from .base import COUNT_RANGE, ID_RANGE, INT_MAX, Derived, Output, TextArgs
 from .common import PageArgs
@@ -9,10 +10,19 @@ CAPTION_MAX = 500
 ITEM_ID_MAX = 64
 
 
+class PhotoFile(Upload):
+    """A file part of a multipart body (a text field of the same name is not a photo)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, FileStorage):
+            raise ValidationError("Must be a file.")
+        return value
+
+
 class ActionPhotoUploadSchema(TextArgs):
     """An upload as multipart/form-data: the file in `photo`, beside its form fields."""
 
-    photo = Upload(required=True, metadata={
+    photo = PhotoFile(required=True, metadata={
         "description": "The image: JPEG, PNG, WebP or HEIC/HEIF, judged by its content."})
     id = fields.UUID(required=True, metadata={
         "description": "Made by the client: sending the same photo again is harmless."})

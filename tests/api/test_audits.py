@@ -383,6 +383,10 @@ def test_list_filters_and_pagination(client, organisation):
 @pytest.mark.parametrize("query,field", [
     ("per_page=0", "per_page"), ("page=0", "page"), ("page=x", "page"),
     ("since=tuesday", "since"), ("location_id=abc", "location_id"),
+    # What the database cannot hold or would refuse: 422, not a 500.
+    ("checklist_id=%00", "checklist_id"), ("location_id=2147483648", "location_id"),
+    ("location_id=9223372036854775808", "location_id"),
+    ("location_id=12345678901234567890", "location_id"), ("since=0001-01-01T00:00:00Z", "since"),
 ])
 def test_bad_list_queries_are_422(client, organisation, query, field):
     r = client.get("/api/v1/audits?" + query, headers=organisation.headers("admin"))

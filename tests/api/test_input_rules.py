@@ -74,18 +74,6 @@ def test_a_nul_in_a_photo_caption_is_422(client, organisation, action, target):
     assert list(error_fields(r)) == ["caption"]
 
 
-@pytest.mark.parametrize("query, field", [
-    ("checklist_id=%00", "checklist_id"),
-    ("location_id=2147483648", "location_id"),
-    ("location_id=9223372036854775808", "location_id"),
-    ("location_id=12345678901234567890", "location_id"),
-    ("since=0001-01-01T00:00:00Z", "since"),
-])
-def test_bad_audit_filters_are_422(client, organisation, query, field):
-    r = client.get(f"/api/v1/audits?{query}", headers=organisation.headers("admin"))
-    assert field in error_fields(r)
-
-
 @pytest.mark.parametrize("query", [
     "since=9999-12-31T23:59:59-12:00", "since=0001-01-01T00:00:00%2B14:00", "since=1999-12-31T23:59:59Z"])
 def test_metrics_since_a_date_out_of_any_audit_is_422(client, organisation, query):
