@@ -15,6 +15,7 @@ from marshmallow import ValidationError
 
 from ..models.types import utcnow
 from ..schemas.actions import ActionChangeSchema
+from ..schemas.photos import CAPTION_MAX, ActionPhotoUploadSchema
 from ..services import actions, my_work
 from ..services.errors import (Conflict, Forbidden, InvalidInput, NotFound, ServiceError,
                                TooLarge, UnsupportedType)
@@ -22,7 +23,6 @@ from . import bp
 
 PER_PAGE = 20
 MAX_PAGE = 100_000
-CAPTION_MAX = 500
 ACTION_ID = "<int(max=2147483647):action_id>"
 STATUS_LABELS = {"open": _l("Open"), "in_progress": _l("In progress"), "done": _l("Done"),
                  "verified": _l("Verified"), "reopened": _l("Reopened")}
@@ -148,17 +148,20 @@ def change_action(action_id):
 @bp.route(f"/actions/{ACTION_ID}/photo", methods=["POST"])
 @login_required
 def add_after_photo(action_id):
-    """The "after" photo, sent by the page's own form; the form's id makes a resend harmless."""
+    """The "after" photo, sent by the page's own form and checked by the API's own schema;
+    the form's id makes a resend harmless."""
     photo = request.files.get("photo")
-    try:
-        photo_id = uuid.UUID(request.form.get("photo_id", ""))
-    except ValueError:
-        return render_action(action_id, _("The form was not filled in correctly."), status=422)
     if photo is None or not photo.filename:
         return render_action(action_id, _("Take or choose a photo first."), status=422)
     try:
-        actions.add_action_photo(current_user, action_id, photo_id, photo.stream,
-                                 caption=request.form.get("caption", "")[:CAPTION_MAX])
+        upload = ActionPhotoUploadSchema().load({
+            "photo": photo, "id": request.form.get("photo_id", ""),
+            "caption": request.form.get("caption", "")[:CAPTION_MAX]})
+    except ValidationError:
+        return render_action(action_id, _("The form was not filled in correctly."), status=422)
+    try:
+        actions.add_action_photo(current_user, action_id, upload["id"], photo.stream,
+                                 caption=upload["caption"])
     except NotFound:
         abort(404)
     except (TooLarge, UnsupportedType, InvalidInput) as exc:
