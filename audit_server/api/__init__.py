@@ -9,7 +9,7 @@ from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.datastructures import CombinedMultiDict
 from werkzeug.exceptions import BadRequest, Unauthorized, UnsupportedMediaType
-from werkzeug.routing import IntegerConverter, PathConverter
+from werkzeug.routing import BaseConverter, IntegerConverter
 
 from ..schemas.base import ID_RANGE, document_rules
 from ..schemas.errors import ErrorSchema
@@ -47,11 +47,10 @@ class IdConverter(IntegerConverter):
         super().__init__(url_map, min=ID_RANGE.min, max=ID_RANGE.max)
 
 
-class IdentifierConverter(PathConverter):
+class IdentifierConverter(BaseConverter):
     """<identifier:name> in a route: a checklist's id, as checklists/schema.json has it."""
 
     regex = "[a-z][a-z0-9_]{0,63}"
-    part_isolating = True
 
 
 CONVERTERS = {

@@ -13,10 +13,12 @@ class ErrorDetailSchema(Output):
     message = fields.String(validate=validate.Length(max=MESSAGE_MAX), metadata={
         "description": "What went wrong, for people (English)."})
     field_messages = fields.Dict(
-        keys=fields.String(), values=fields.List(fields.String(validate=validate.Length(max=MESSAGE_MAX))),
-        data_key="fields", attribute="fields", metadata={"description": "The messages for each field at fault, by its path in the request "
-                                 '(e.g. "answers.smile.comment"); {} when no field is.',
-                  "example": {"answers.rings_to_answer": ["Must be between 0 and 100."]}})
+        keys=fields.String(),
+        values=fields.List(fields.String(validate=validate.Length(max=MESSAGE_MAX))),
+        data_key="fields", attribute="fields", metadata={
+            "description": "The messages for each field at fault, by its path in the request "
+                           '(e.g. "answers.smile.comment"); {} when no field is.',
+            "example": {"answers.rings_to_answer": ["Must be between 0 and 100."]}})
 
 
 class ErrorSchema(Output):
