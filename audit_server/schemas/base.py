@@ -108,7 +108,20 @@ def apply_rules(field, *, reading, from_text=False):
     elif isinstance(field, (fields.DateTime, fields.Date)) and reading:
         _with(field, PlausibleDate())
     elif isinstance(field, fields.Boolean) and reading:
-        field.truthy, field.falsy = ({"true"}, {"false"}) if from_text else ({True}, {False})
+        if from_text:
+            field.truthy, field.falsy = {"true"}, {"false"}
+        else:
+            field._deserialize = _json_boolean(field)
+
+
+def _json_boolean(field):
+    """The field's deserialization, for JSON: true or false (1 == True in Python's sets)."""
+
+    def deserialize(value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise field.make_error("invalid", input=value)
+        return value
+    return deserialize
 
 
 class Schema(marshmallow.Schema):
