@@ -525,7 +525,9 @@ def test_overdue_actions_come_first_and_filter(client, organisation):
 def test_overdue_follows_the_location_clock(app, client, organisation):
     """The same failure at the same instant, in Madrid and in Mexico City: the seven-day
     deadline ends at 23:59:59 local time, so Madrid's action is overdue hours earlier."""
-    failed = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=10)
+    # At noon UTC it is the same day in both places (ten days ago, whatever the hour now).
+    failed = (datetime.now(timezone.utc) - timedelta(days=10)).replace(hour=12, minute=0, second=0,
+                                                                       microsecond=0)
     madrid = submit(client, organisation, "admin", "N1", failing("smile"), at=failed)
     mexico = submit(client, organisation, "admin", "S1", failing("smile"), at=failed)
     madrid_action = action_for(client, organisation, madrid, "smile")
