@@ -5,12 +5,11 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from ..models.actions import EVENT_KINDS, STATUSES
 from ..models.types import utcnow
 from ..services.actions import METRIC_GROUPS, has_after_photo
-from .base import COUNT_RANGE, ID_RANGE, Derived, Output, Schema, TextArgs
+from .base import COUNT_RANGE, ID_RANGE, TEXT_MAX, Derived, Output, Schema, TextArgs
 from .checklists import ID_MAX, LocalisedTextSchema
 from .common import PageArgs
 from .org import PersonSchema, PlaceSchema
 
-TEXT_MAX = 2000
 STATUS = validate.OneOf(STATUSES)
 
 
