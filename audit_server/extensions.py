@@ -7,6 +7,8 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase
 
+from .schemas.errors import ErrorSchema
+
 
 class Base(DeclarativeBase):
     pass
@@ -16,8 +18,11 @@ class ErrorFormatApi(Api):
     """flask-smorest Api whose errors are rendered by api/errors.py instead.
 
     The default handler would turn every HTTP error of the whole app (HTML pages
-    included) into smorest's own JSON shape; ours follows DESIGN.md.
+    included) into smorest's own JSON shape; ours is api/errors.py's, and the
+    document describes every error response with it.
     """
+
+    ERROR_SCHEMA = ErrorSchema
 
     def _register_error_handlers(self):
         pass

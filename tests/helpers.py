@@ -1,6 +1,7 @@
 """What the tests share: databases of their own, a small organisation, and the
 builders of audits and actions. Test modules import from here, never from each other."""
 import contextlib
+import functools
 import json
 import os
 import uuid
@@ -10,6 +11,7 @@ from pathlib import Path
 import psycopg
 import sqlalchemy as sa
 
+from audit_server import create_app
 from audit_server.extensions import db
 from audit_server.models import CorrectiveAction, Location
 from audit_server.services import accounts, org
@@ -207,3 +209,60 @@ def every_type_walk_in():
              "label": text("Estanterías", "Shelves")},
         ]}],
     }
+
+
+@functools.cache
+def served_document():
+    """The OpenAPI document the app serves (it does not depend on the database), for
+    tests that are built from it when they are collected."""
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    response = app.test_client().get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    return response.get_json()
+
+
+def document_operations(document):
+    """(METHOD, path, operation) for every operation of an OpenAPI document."""
+    return [(method.upper(), path, operation)
+            for path, item in document["paths"].items()
+            for method, operation in item.items() if method != "parameters"]
+
+
+def document_schemas(document):
+    """(where, schema, read) for every schema an OpenAPI document uses, nested ones
+    included and references followed: `read` tells what the API reads (parameters,
+    request bodies) from what it writes (responses)."""
+    components = document["components"]["schemas"]
+    seen = set()
+
+    def walk(where, schema, read):
+        if "$ref" in schema:
+            name = schema["$ref"].rsplit("/", 1)[-1]
+            if (name, read) not in seen:
+                seen.add((name, read))
+                yield from walk(name, components[name], read)
+            return
+        yield where, schema, read
+        for name, inner in schema.get("properties", {}).items():
+            yield from walk(f"{where}.{name}", inner, read)
+        for key in ("items", "additionalProperties"):
+            if isinstance(schema.get(key), dict) and schema[key]:
+                yield from walk(f"{where}[{key}]", schema[key], read)
+        for key in ("anyOf", "oneOf", "allOf"):
+            for index, inner in enumerate(schema.get(key, [])):
+                yield from walk(f"{where}<{key} {index}>", inner, read)
+
+    for method, path, operation in document_operations(document):
+        here = f"{method} {path}"
+        parameters = document["paths"][path].get("parameters", []) + operation.get("parameters", [])
+        for parameter in parameters:
+            yield from walk(f"{here} {parameter['in']} {parameter['name']}", parameter["schema"], True)
+        for media_type, content in operation.get("requestBody", {}).get("content", {}).items():
+            yield from walk(f"{here} body ({media_type})", content["schema"], True)
+        for status, response in operation["responses"].items():
+            if "$ref" in response:
+                response = document["components"]["responses"][response["$ref"].rsplit("/", 1)[-1]]
+            for media_type, content in response.get("content", {}).items():
+                yield from walk(f"{here} {status} ({media_type})", content["schema"], False)
+            for header, spec in response.get("headers", {}).items():
+                yield from walk(f"{here} {status} header {header}", spec["schema"], False)

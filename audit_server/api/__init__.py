@@ -1,12 +1,19 @@
 """The JSON API under /api/v1: one blueprint per resource."""
+import http
+
 import flask_smorest
 from flask import request
 from flask_login import current_user
+from marshmallow import RAISE
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
+from werkzeug.datastructures import CombinedMultiDict
 from werkzeug.exceptions import BadRequest, Unauthorized, UnsupportedMediaType
+from werkzeug.routing import BaseConverter, IntegerConverter
 
+from ..schemas.base import ID_RANGE, document_rules
 from ..request_bodies import declare_body
+from ..schemas.errors import ErrorSchema
 
 PREFIX = "/api/v1"
 WRITE_METHODS = {"POST", "PUT", "PATCH"}
@@ -14,14 +21,92 @@ WRITE_METHODS = {"POST", "PUT", "PATCH"}
 
 class ArgumentsParser(FlaskParser):
     """webargs, reading a JSON body through Flask (the app's JSON provider): the
-    blueprint's guard has parsed and checked it already, so it is not parsed twice."""
+    blueprint's guard has parsed and checked it already, so it is not parsed twice.
+    A multipart/form-data body is one location, "multipart": its fields and its
+    files together, as the document describes it (one request body). A query
+    parameter the endpoint does not know is refused (422 naming it), as an unknown
+    field of a body is: a misspelt filter must not silently list everything."""
+
+    __location_map__ = dict(FlaskParser.__location_map__, multipart="load_multipart")
+    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": RAISE,
+                                   "querystring": RAISE}
 
     def _raw_load_json(self, req):
         return req.get_json() if is_json_request(req) else core.missing
 
+    def load_multipart(self, req, schema):
+        return self._makeproxy(CombinedMultiDict([req.form, req.files]), schema)
+
+
+class IdConverter(IntegerConverter):
+    """<id:name> in a route: a database id, 1 to 2^31 - 1 (ids are 32-bit in the
+    database). Any other number is no URL of ours: 404, never a database error."""
+
+    def __init__(self, url_map):
+        super().__init__(url_map, min=ID_RANGE.min, max=ID_RANGE.max)
+
+
+class IdentifierConverter(BaseConverter):
+    """<identifier:name> in a route: a checklist's id, as checklists/schema.json has it."""
+
+    regex = "[a-z][a-z0-9_]{0,63}"
+
+
+CONVERTERS = {
+    "id": (IdConverter, {"type": "integer", "minimum": ID_RANGE.min, "maximum": ID_RANGE.max}),
+    "identifier": (IdentifierConverter,
+                   {"type": "string", "pattern": f"^{IdentifierConverter.regex}$", "maxLength": 64}),
+}
+
 
 class Blueprint(flask_smorest.Blueprint):
+    """A resource's blueprint. Its document names, besides what each view declares,
+    the errors every endpoint of its kind can answer, all in the API's error shape:
+    401 unless public, 404 where the path names an object, and for writes 400 (a
+    body that does not parse), 413 and 415."""
+
     ARGUMENTS_PARSER = ArgumentsParser()
+    DEFAULT_LOCATION_CONTENT_TYPE_MAPPING = {
+        **flask_smorest.Blueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
+        "multipart": "multipart/form-data",
+    }
+
+    def __init__(self, *args, public=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.public = set(public)
+        self.record_once(lambda state: state.app.url_map.converters.update(
+            {name: converter for name, (converter, _) in CONVERTERS.items()}))
+        self._prepare_doc_cbks.append(self._prepare_errors_doc)
+
+    def add_url_rule(self, rule, endpoint=None, view_func=None, *args, **kwargs):
+        super().add_url_rule(rule, endpoint, view_func, *args, **kwargs)
+        endpoint = self._endpoints[-1]
+        for method, doc in self._docs[endpoint].items():
+            if method == "parameters":
+                continue
+            errors = [] if endpoint in self.public else [401]
+            if "<" in rule:
+                errors.append(404)
+            if method.upper() in WRITE_METHODS:
+                errors += [400, 413, 415]
+            doc["errors"] = {"public": endpoint in self.public, "statuses": errors}
+
+    def error(self, status, description, **kwargs):
+        """Document an error answer of a view, in the API's error shape."""
+        return self.alt_response(status, schema=ErrorSchema, description=description, **kwargs)
+
+    @staticmethod
+    def _prepare_errors_doc(doc, doc_info, **_kwargs):
+        errors = doc_info.get("errors")
+        if errors is None:
+            return doc
+        responses = doc.setdefault("responses", {})
+        for status in errors["statuses"]:
+            if status not in responses and str(status) not in responses:
+                responses[status] = http.HTTPStatus(status).name
+        if errors["public"]:
+            doc["security"] = []
+        return doc
 
 
 def resource_blueprint(name, import_name, url_prefix, *, description="", public=(), body="json",
@@ -31,7 +116,8 @@ def resource_blueprint(name, import_name, url_prefix, *, description="", public=
     "multipart"), and JSON bodies must parse. Bodies larger than the setting named by
     `body_limit` (plus the multipart overhead) are refused with 413 before they are read
     (see request_bodies.py)."""
-    blp = Blueprint(name, import_name, url_prefix=PREFIX + url_prefix, description=description)
+    blp = Blueprint(name, import_name, url_prefix=PREFIX + url_prefix, description=description,
+                    public=public)
     public_endpoints = {f"{name}.{view}" for view in public}
     declare_body(name, body_limit, multipart=body == "multipart")
 
@@ -55,8 +141,13 @@ def resource_blueprint(name, import_name, url_prefix, *, description="", public=
 def register_resources(api):
     from . import actions, audits, auth, checklists, locations, photos
 
+    document_rules(api.ma_plugin.converter)
+    for converter, schema in CONVERTERS.values():
+        api.register_converter(converter, lambda _converter, schema=schema: schema)
     for blp in (auth.blp, checklists.blp, locations.blp, audits.blp, photos.blp, actions.blp,
                 photos.action_blp):
         api.register_blueprint(blp)
+    # flask-smorest's own pagination header (unused here: pages are in the body).
+    api.spec.components.schemas.pop("PaginationMetadata", None)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearer": []}]

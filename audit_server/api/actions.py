@@ -32,18 +32,20 @@ def metrics(args):
     return {"group_by": args["group_by"], "groups": groups}
 
 
-@blp.route("/<int(max=2147483647):action_id>")
+@blp.route("/<id:action_id>")
 @blp.response(200, ActionSchema)
 def get_action(action_id):
     """One action with its linked audits and its timeline."""
     return actions.get_action(current_user, action_id)
 
 
-@blp.route("/<int(max=2147483647):action_id>", methods=["PATCH"])
+@blp.route("/<id:action_id>", methods=["PATCH"])
 @blp.arguments(ActionChangeSchema())
 @blp.response(200, ActionSchema)
-@blp.alt_response(409, description="The action changed since this version was read.")
-@blp.alt_response(422, description="An illegal status move, or a missing note, reason or photo.")
+@blp.error(403, "Only a regional manager, an admin or the auditor of a later audit where the "
+                "item passed may verify an action.")
+@blp.error(409, "The action changed since this version was read.")
+@blp.error(422, "An illegal status move, or a missing note, reason or photo.")
 def change_action(change, action_id):
     """Move the status (with a note), reassign (with a reason), or comment (a note alone)."""
     return actions.change_action(current_user, action_id, **change)

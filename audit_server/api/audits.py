@@ -2,7 +2,8 @@ from functools import partial
 
 from flask_login import current_user
 
-from ..schemas.audits import AuditQuerySchema, AuditSchema, AuditSubmissionSchema
+from ..schemas.audits import (EXAMPLE_SUBMISSION, AuditQuerySchema, AuditSchema,
+                              AuditSubmissionSchema)
 from ..schemas.common import page_of, paginated
 from ..services import audits
 from . import resource_blueprint
@@ -11,10 +12,12 @@ blp = resource_blueprint("audits", __name__, "/audits", description="Audits")
 
 
 @blp.route("", methods=["POST"])
-@blp.arguments(AuditSubmissionSchema())
+@blp.arguments(AuditSubmissionSchema(), example=EXAMPLE_SUBMISSION)
 @blp.response(201, AuditSchema)
 @blp.alt_response(200, schema=AuditSchema, description="The same audit was already stored.")
-@blp.alt_response(409, description="This id was used for an audit with other content.")
+@blp.error(409, "This id was used for an audit with other content.")
+@blp.error(422, "Not a valid audit: a field, an answer for this checklist, or a location you "
+                "cannot audit (each named in fields).")
 def submit(submission):
     """Submit an audit. Safe to retry: the client's id makes it idempotent."""
     audit, created = audits.submit_audit(current_user, submission)

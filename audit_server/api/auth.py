@@ -11,7 +11,7 @@ blp = resource_blueprint("auth", __name__, "/auth", description="API tokens", pu
 @blp.route("/token", methods=["POST"])
 @blp.arguments(TokenRequestSchema())
 @blp.response(201, TokenSchema)
-@blp.doc(security=[])
+@blp.error(401, "Wrong email or password.")
 def token(credentials):
     """Exchange an email and password for a bearer token."""
     user = accounts.authenticate(credentials["email"], credentials["password"])

@@ -12,7 +12,7 @@ def list_checklists():
     return sorted(checklists.current_checklists().values(), key=lambda c: c.id)
 
 
-@blp.route("/<checklist_id>")
+@blp.route("/<identifier:checklist_id>")
 @blp.arguments(ChecklistQuerySchema(), location="query")
 @blp.response(200, ChecklistSchema)
 def get_checklist(args, checklist_id):

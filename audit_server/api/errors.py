@@ -31,9 +31,9 @@ def is_api_request():
 
 
 def error_response(status, message, fields=None, code=None):
-    body = {"error": {"code": code or CODES.get(status, "error"), "message": message}}
-    if fields:
-        body["error"]["fields"] = fields
+    """The JSON answer of an error (schemas/errors.py): `fields` is {} when no field is at fault."""
+    body = {"error": {"code": code or CODES.get(status, "error"), "message": message,
+                      "fields": fields or {}}}
     response = jsonify(body)
     response.status_code = status
     return response
@@ -68,6 +68,9 @@ def handle_http_exception(exc):
             fields.update(flatten(location_errors))
         return error_response(exc.code, "The request is not valid.", fields)
     response = error_response(exc.code, exc.description)
+    for name, value in exc.get_headers():  # e.g. the Allow of a 405
+        if name.lower() != "content-type":
+            response.headers[name] = value
     if exc.code == 401:
         response.headers["WWW-Authenticate"] = "Bearer"
     return response

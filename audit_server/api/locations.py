@@ -14,7 +14,7 @@ def list_locations():
     return org.visible_locations(current_user)
 
 
-@blp.route("/<int:location_id>")
+@blp.route("/<id:location_id>")
 @blp.response(200, LocationSchema)
 def get_location(location_id):
     return org.get_location(current_user, location_id)

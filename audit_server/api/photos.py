@@ -3,9 +3,9 @@ from functools import partial
 from flask_login import current_user
 
 from ..schemas.common import page_of, paginated
-from ..schemas.photos import PhotoFileSchema, PhotoQuerySchema, PhotoSchema, PhotoUploadSchema
+from ..schemas.photos import (ActionPhotoUploadSchema, AuditPhotoUploadSchema, PhotoQuerySchema,
+                              PhotoSchema)
 from ..services import actions, audits
-from ..services.errors import InvalidInput
 from . import resource_blueprint
 
 blp = resource_blueprint("audit_photos", __name__, "/audits", description="Photo evidence",
@@ -13,18 +13,23 @@ blp = resource_blueprint("audit_photos", __name__, "/audits", description="Photo
 action_blp = resource_blueprint("action_photos", __name__, "/actions",
                                 description="Photos of corrective actions",
                                 body="multipart", body_limit="PHOTO_MAX_BYTES")
+RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before sending it again.",
+                               "required": True, "schema": {"type": "integer", "minimum": 0,
+                                                            "maximum": 3600}}}
 
 
-def photo_upload(blueprint):
+def photo_upload(blueprint, form_schema):
     """The form, the file and the answers of an idempotent photo upload endpoint."""
     decorators = (
-        blueprint.arguments(PhotoUploadSchema(), location="form"),
-        blueprint.arguments(PhotoFileSchema(), location="files"),
+        blueprint.arguments(form_schema, location="multipart"),
         blueprint.response(201, PhotoSchema),
         blueprint.alt_response(200, schema=PhotoSchema, description="The same photo was already stored."),
-        blueprint.alt_response(409, description="This id was used for a photo with other content."),
-        blueprint.alt_response(413, description="The photo is too large."),
-        blueprint.alt_response(415, description="Not a JPEG, PNG, WebP or HEIC image."),
+        blueprint.error(409, "This id was used for a photo with other content."),
+        blueprint.error(413, "The photo is too large."),
+        blueprint.error(415, "Not a JPEG, PNG, WebP or HEIC image."),
+        blueprint.error(422, "A field is not valid, or the image is damaged or has too many pixels."),
+        blueprint.error(503, "The server is busy with other photos: send it again after "
+                             "Retry-After seconds.", headers=RETRY_AFTER),
     )
 
     def decorate(view):
@@ -35,13 +40,13 @@ def photo_upload(blueprint):
 
 
 @blp.route("/<uuid:audit_id>/photos", methods=["POST"])
-@photo_upload(blp)
-def upload(form, files, audit_id):
+@photo_upload(blp, AuditPhotoUploadSchema())
+def upload(form, audit_id):
     """Attach a photo to an audit (JPEG, PNG, WebP or HEIC; judged by content).
     Safe to retry: the client's id makes it idempotent."""
     photo, created = audits.add_audit_photo(
-        current_user, audit_id, form["id"], files["photo"].stream,
-        item_id=form["item_id"], caption=form["caption"],
+        current_user, audit_id, form["id"], form["photo"].stream,
+        item_id=form.get("item_id"), caption=form["caption"],
     )
     return photo, 201 if created else 200
 
@@ -54,13 +59,10 @@ def list_photos(args, audit_id):
     return paginated(partial(audits.list_audit_photos, current_user, audit_id), args)
 
 
-@action_blp.route("/<int(max=2147483647):action_id>/photos", methods=["POST"])
-@photo_upload(action_blp)
-def upload_after_photo(form, files, action_id):
+@action_blp.route("/<id:action_id>/photos", methods=["POST"])
+@photo_upload(action_blp, ActionPhotoUploadSchema())
+def upload_after_photo(form, action_id):
     """Attach the "after" photo that shows a corrective action's fix. Safe to retry."""
-    if form["item_id"] is not None:
-        message = "An action's photo documents the action's own item: send no item_id."
-        raise InvalidInput(message, {"item_id": [message]})
     photo, created = actions.add_action_photo(
-        current_user, action_id, form["id"], files["photo"].stream, caption=form["caption"])
+        current_user, action_id, form["id"], form["photo"].stream, caption=form["caption"])
     return photo, 201 if created else 200

@@ -1,39 +1,55 @@
 from datetime import timezone
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
-from ..models.actions import STATUSES
+from ..models.actions import EVENT_KINDS, STATUSES
 from ..models.types import utcnow
-from ..services.actions import METRIC_GROUPS, MOVES, has_after_photo
+from ..services.actions import METRIC_GROUPS, has_after_photo
+from .base import COUNT_RANGE, ID_RANGE, TEXT_MAX, Derived, Output, Schema, TextArgs
+from .checklists import ID_MAX, LocalisedTextSchema
 from .common import PageArgs
+from .org import PersonSchema, PlaceSchema
 
-TEXT_MAX = 2000
-# Ids are 32-bit integers in the database: larger numbers are refused, not looked up.
-ID_RANGE = validate.Range(min=1, max=2**31 - 1)
+STATUS = validate.OneOf(STATUSES)
 
 
 class StatusList(fields.List):
-    """Statuses given as repeated parameters, a comma list, or both."""
+    """Statuses given as repeated parameters, comma lists (status=open,done), or both."""
+
+    ONE = "(" + "|".join(STATUSES) + ")"
+    COMMA_LIST = validate.Regexp(f"^{ONE}(,{ONE})*$", error=(
+        "Must be statuses (" + ", ".join(STATUSES) + "), separated by commas."))
+    # A query string stays short: at most as many parameters as there are statuses,
+    # each at most as long as all of them.
+    PARAMETERS = validate.Length(max=len(STATUSES))
+    LONGEST = validate.Length(max=len(",".join(STATUSES)))
 
     def __init__(self, **kwargs):
-        super().__init__(fields.String(validate=validate.OneOf(STATUSES)), **kwargs)
+        super().__init__(fields.String(validate=[self.COMMA_LIST, self.LONGEST]),
+                         validate=self.PARAMETERS, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
-        values = value if isinstance(value, list) else [value]
-        if not all(isinstance(v, str) for v in values):
-            raise ValidationError("Must be statuses.")
-        parts = [p.strip() for v in values for p in v.split(",") if p.strip()]
-        return super()._deserialize(parts, attr, data, **kwargs)
+        comma_lists = self.PARAMETERS(super()._deserialize(value, attr, data, **kwargs))
+        return list(dict.fromkeys(s for comma_list in comma_lists for s in comma_list.split(",")))
 
 
 class OwnerFilter(fields.Field):
     """A user id, or "me"."""
 
+    def __init__(self, **kwargs):
+        super().__init__(metadata={"description": 'A user id, or "me".', "anyOf": [
+            {"type": "integer", "minimum": ID_RANGE.min, "maximum": ID_RANGE.max},
+            {"type": "string", "enum": ["me"]},
+        ]}, **kwargs)
+
     def _deserialize(self, value, attr, data, **kwargs):
         if value == "me":
             return value
-        if isinstance(value, str) and value.isdigit() and int(value) <= ID_RANGE.max:
-            return int(value)
+        if isinstance(value, str) and value.isdecimal() and value.isascii():
+            try:
+                return ID_RANGE(int(value))
+            except ValidationError:
+                pass
         raise ValidationError('Must be a user id or "me".')
 
 
@@ -41,17 +57,18 @@ class ActionQuerySchema(PageArgs):
     status = StatusList()
     location_id = fields.Integer(validate=ID_RANGE)
     audit_id = fields.UUID()
-    owner = OwnerFilter(metadata={"description": 'A user id, or "me".'})
+    owner = OwnerFilter()
     overdue = fields.Boolean()
 
 
 class ActionChangeSchema(Schema):
     """One change: a status (with a note), an owner (with a reason), or a note alone."""
 
-    version = fields.Integer(required=True, strict=True, validate=ID_RANGE)
-    status = fields.String(validate=validate.OneOf(STATUSES))
+    version = fields.Integer(required=True, validate=ID_RANGE, metadata={
+        "description": "The version of the action you read: if it changed since, 409."})
+    status = fields.String(validate=STATUS)
     note = fields.String(validate=validate.Length(max=TEXT_MAX))
-    owner_id = fields.Integer(strict=True, validate=ID_RANGE)
+    owner_id = fields.Integer(validate=ID_RANGE)
     reason = fields.String(validate=validate.Length(max=TEXT_MAX))
 
     @validates_schema
@@ -64,67 +81,68 @@ class ActionChangeSchema(Schema):
             raise ValidationError("A reason goes with a new owner_id.", "reason")
 
 
-class ActionMetricsQuerySchema(Schema):
+class ActionMetricsQuerySchema(TextArgs):
     group_by = fields.String(load_default="location", validate=validate.OneOf(METRIC_GROUPS))
     since = fields.AwareDateTime(default_timezone=timezone.utc)
 
 
-def _person(user):
-    return None if user is None else {"id": user.id, "email": user.email, "name": user.name}
-
-
-class ActionSummarySchema(Schema):
-    id = fields.Integer()
-    location_id = fields.Integer()
-    audit_id = fields.UUID()
-    checklist_id = fields.String()
-    item_id = fields.String()
-    title = fields.Dict()
+class ActionSummarySchema(Output):
+    id = fields.Integer(validate=ID_RANGE)
+    location_id = fields.Integer(validate=ID_RANGE)
+    audit_id = fields.UUID(metadata={"description": "The audit that found the failure."})
+    checklist_id = fields.String(validate=validate.Length(max=ID_MAX))
+    item_id = fields.String(validate=validate.Length(max=ID_MAX))
+    title = fields.Nested(LocalisedTextSchema, metadata={"description": "The item's label."})
     critical = fields.Boolean()
-    photo_required = fields.Boolean()
-    has_after_photo = fields.Function(has_after_photo)
+    photo_required = fields.Boolean(metadata={"description": 'Done needs an "after" photo.'})
+    has_after_photo = Derived(fields.Boolean(), of=has_after_photo)
     after_photo_id = fields.UUID(allow_none=True)
-    owner = fields.Function(lambda a: _person(a.owner))
-    status = fields.String()
-    allowed_moves = fields.Function(lambda a: list(MOVES[a.status]))
+    owner = fields.Nested(PersonSchema)
+    status = fields.String(validate=STATUS)
+    allowed_moves = fields.List(fields.String(validate=STATUS), metadata={
+        "description": "The statuses you may move the action to now."})
     opened_at = fields.AwareDateTime()
     due_at = fields.AwareDateTime()
-    due_local = fields.Function(lambda a: a.due_local.isoformat())
-    overdue = fields.Function(lambda a: a.is_overdue(utcnow()))
+    due_local = fields.AwareDateTime(metadata={"description": "due_at on the location's clock."})
+    overdue = Derived(fields.Boolean(), of=lambda action: action.is_overdue(utcnow()))
     closed_at = fields.AwareDateTime(allow_none=True)
     verified_at = fields.AwareDateTime(allow_none=True)
-    repeat_count = fields.Integer()
+    repeat_count = fields.Integer(validate=COUNT_RANGE)
     verification_proposed_by_audit_id = fields.UUID(allow_none=True)
-    version = fields.Integer()
+    version = fields.Integer(validate=ID_RANGE)
 
 
-class ActionEventSchema(Schema):
-    id = fields.Integer()
+class ActionEventSchema(Output):
+    id = fields.Integer(validate=ID_RANGE)
     at = fields.AwareDateTime()
-    actor = fields.Function(lambda e: _person(e.actor))
-    kind = fields.String()
-    from_value = fields.String(data_key="from", allow_none=True)
-    to_value = fields.String(data_key="to", allow_none=True)
-    note = fields.String()
+    actor = fields.Nested(PersonSchema, allow_none=True)
+    kind = fields.String(validate=validate.OneOf(EVENT_KINDS))
+    from_value = fields.String(data_key="from", allow_none=True, validate=validate.Length(max=64))
+    to_value = fields.String(data_key="to", allow_none=True, validate=validate.Length(max=64))
+    note = fields.String(validate=validate.Length(max=TEXT_MAX))
     audit_id = fields.UUID(allow_none=True)
 
 
+class LinkedAuditSchema(Output):
+    id = fields.UUID()
+    submitted_at = fields.AwareDateTime()
+
+
 class ActionSchema(ActionSummarySchema):
-    audits = fields.Function(lambda a: [
-        {"id": str(audit.id), "submitted_at": audit.submitted_at.isoformat()} for audit in a.audits
-    ])
+    audits = fields.List(fields.Nested(LinkedAuditSchema), metadata={
+        "description": "The audits that found the failure, oldest first."})
     timeline = fields.List(fields.Nested(ActionEventSchema), attribute="events")
 
 
-class ActionMetricsSchema(Schema):
-    group = fields.Dict()
-    open = fields.Integer()
-    overdue = fields.Integer()
-    closed = fields.Integer()
-    median_hours_to_close = fields.Float(allow_none=True)
-    closed_on_time_share = fields.Float(allow_none=True)
+class ActionMetricsSchema(Output):
+    group = fields.Nested(PlaceSchema, metadata={"description": "The location or region."})
+    open = fields.Integer(validate=COUNT_RANGE)
+    overdue = fields.Integer(validate=COUNT_RANGE)
+    closed = fields.Integer(validate=COUNT_RANGE)
+    median_hours_to_close = fields.Float(allow_none=True, validate=validate.Range(min=0))
+    closed_on_time_share = fields.Float(allow_none=True, validate=validate.Range(min=0, max=1))
 
 
-class ActionMetricsReportSchema(Schema):
-    group_by = fields.String()
+class ActionMetricsReportSchema(Output):
+    group_by = fields.String(validate=validate.OneOf(METRIC_GROUPS))
     groups = fields.List(fields.Nested(ActionMetricsSchema))

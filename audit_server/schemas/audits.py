@@ -1,48 +1,138 @@
+import math
 from datetime import timezone
 
-from marshmallow import Schema, fields, validate
+from marshmallow import ValidationError, fields, validate
 
+from ..models.actions import STATUSES
+from .base import ID_RANGE, TEXT_MAX, Derived, Output, Schema, StorableText
+from .checklists import ID_MAX, VERSION_MAX
 from .common import PageArgs
 from .photos import PhotoSchema
 
+COMMENT_MAX = 1000
+NOTES_MAX = 5000
+
+
+class AnswerValue(fields.Field):
+    """An answer's value, as JSON has it: true or false, a number, text, or "na" (not
+    applicable). Which of these an item takes is its type's rule (the checklist's)."""
+
+    ERROR = 'Must be true or false, a number, text or "na".'
+
+    def __init__(self, **kwargs):
+        super().__init__(metadata={
+            "description": 'true or false (yes/no items), a number (ratings, counts, seconds), '
+                           'text (text items, choice values), or "na" where the item allows '
+                           "it. The checklist's items say which.",
+            "anyOf": [{"type": "boolean"}, {"type": "number"},
+                      {"type": "string", "maxLength": TEXT_MAX, "pattern": StorableText.PATTERN}],
+        }, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or isinstance(value, (int, float)) and math.isfinite(value):
+            return value
+        if not isinstance(value, str):
+            raise ValidationError(self.ERROR)
+        validate.Length(max=TEXT_MAX)(value)
+        return StorableText()(value)
+
+
+class AnswerSchema(Schema):
+    value = AnswerValue(required=True)
+    comment = fields.String(validate=validate.Length(max=COMMENT_MAX))
+
+
+class Answers(fields.Dict):
+    """{item id: answer}. Errors are named by item: answers.<item id>[.comment]."""
+
+    def __init__(self, answer_schema, **kwargs):
+        super().__init__(keys=fields.String(validate=validate.Length(min=1, max=ID_MAX)),
+                         values=fields.Nested(answer_schema), **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return super()._deserialize(value, attr, data, **kwargs)
+        except ValidationError as error:
+            if not isinstance(error.messages, dict):
+                raise
+            raise ValidationError({key: problem.get("key") or problem.get("value")
+                                   for key, problem in error.messages.items()}) from None
+
+
+EXAMPLE_SUBMISSION = {
+    "id": "0b6f3c52-5d0e-4c7e-9a7b-2f4f1f7d9a10",
+    "location_id": 1,
+    "checklist_id": "five_second_walk_in",
+    "started_at": "2026-11-20T09:12:00+01:00",
+    "submitted_at": "2026-11-20T09:15:30+01:00",
+    "answers": {
+        "first_noticed": {"value": "A wet floor by the door"},
+        "greeted_within_5s": {"value": True}, "smile": {"value": True},
+        "staff_available": {"value": True},
+        "floor_clean": {"value": False, "comment": "Puddle by the mat, no sign"},
+        "entrance_clear": {"value": True}, "lighting_signage": {"value": True},
+        "queue_managed": {"value": "na"}, "smell_noise": {"value": True},
+        "overall_impression": {"value": 4},
+    },
+    "notes": "Rainy morning.",
+}
+
 
 class AuditSubmissionSchema(Schema):
-    id = fields.UUID(required=True)
-    location_id = fields.Integer(required=True, strict=True)
-    checklist_id = fields.String(required=True, validate=validate.Length(max=64))
-    checklist_version = fields.String(load_default=None, validate=validate.Length(max=16))
+    id = fields.UUID(required=True, metadata={
+        "description": "Made by the client: sending the same audit again returns the stored one."})
+    location_id = fields.Integer(required=True, validate=ID_RANGE)
+    checklist_id = fields.String(required=True, validate=validate.Length(max=ID_MAX))
+    checklist_version = fields.String(load_default=None, validate=validate.Length(max=VERSION_MAX),
+                                      metadata={"description": "Default: the current version."})
     started_at = fields.AwareDateTime(required=True)
     submitted_at = fields.AwareDateTime(required=True)
-    # {item_id: {"value": ..., "comment": "..."}}, checked against the checklist by the
-    # service (JSON object keys are strings already; each value is checked there).
-    answers = fields.Dict(required=True)
-    notes = fields.String(load_default="", validate=validate.Length(max=5000))
+    # Checked against the checklist's items by the service.
+    answers = Answers(AnswerSchema, required=True, metadata={
+        "description": "The answer to each item, by item id (see GET /api/v1/checklists/{id}). "
+                       "Items that do not apply need none."})
+    notes = fields.String(load_default="", validate=validate.Length(max=NOTES_MAX))
 
 
 class AuditQuerySchema(PageArgs):
-    location_id = fields.Integer()
-    checklist_id = fields.String()
+    location_id = fields.Integer(validate=ID_RANGE)
+    checklist_id = fields.String(validate=validate.Length(max=ID_MAX))
     since = fields.AwareDateTime(default_timezone=timezone.utc)
     until = fields.AwareDateTime(default_timezone=timezone.utc)
 
 
-class SectionScoreSchema(Schema):
-    id = fields.String()
-    points = fields.Float()
-    max_points = fields.Float()
-    percent = fields.Float(allow_none=True)
+POINTS = validate.Range(min=0)
+PERCENT = validate.Range(min=0, max=100)
 
 
-class ScoreSchema(Schema):
-    percent = fields.Float(attribute="score_percent", allow_none=True)
-    points = fields.Float()
-    max_points = fields.Float()
+class SectionScoreSchema(Output):
+    id = fields.String(validate=validate.Length(max=ID_MAX))
+    points = fields.Float(validate=POINTS)
+    max_points = fields.Float(validate=POINTS)
+    percent = fields.Float(allow_none=True, validate=PERCENT)
+
+
+class ScoreSchema(Output):
+    percent = fields.Float(attribute="score_percent", allow_none=True, validate=PERCENT, metadata={
+        "description": "null when nothing was scored."})
+    points = fields.Float(validate=POINTS)
+    max_points = fields.Float(validate=POINTS)
     critical_failed = fields.Boolean()
-    failed_items = fields.List(fields.String())
+    failed_items = fields.List(fields.String(validate=validate.Length(max=ID_MAX)))
     sections = fields.List(fields.Nested(SectionScoreSchema))
 
 
-_score_schema = ScoreSchema()
+class AnswerResultSchema(Output):
+    """An answer as stored, with what it scored."""
+
+    value = AnswerValue(allow_none=True)
+    comment = fields.String(validate=validate.Length(max=COMMENT_MAX))
+    applies = fields.Boolean(metadata={"description": "false when the item's condition was not met."})
+    points = fields.Float(allow_none=True, validate=POINTS)
+    max_points = fields.Float(allow_none=True, validate=POINTS)
+    failed = fields.Boolean()
+    photo_missing = fields.Boolean(metadata={
+        "description": "Failed, its checklist asks for a photo, and none is attached yet."})
 
 
 def _answers(audit):
@@ -55,22 +145,30 @@ def _answers(audit):
     }
 
 
-class AuditSchema(Schema):
+class AuditActionSchema(Output):
+    """A corrective action an audit opened or was linked to."""
+
+    id = fields.Integer(validate=ID_RANGE)
+    item_id = fields.String(validate=validate.Length(max=ID_MAX))
+    status = fields.String(validate=validate.OneOf(STATUSES))
+
+
+class AuditSchema(Output):
     id = fields.UUID()
-    location_id = fields.Integer()
-    checklist_id = fields.String()
-    checklist_version = fields.String()
-    auditor_id = fields.Integer()
+    location_id = fields.Integer(validate=ID_RANGE)
+    checklist_id = fields.String(validate=validate.Length(max=ID_MAX))
+    checklist_version = fields.String(validate=validate.Length(max=VERSION_MAX))
+    auditor_id = fields.Integer(validate=ID_RANGE)
     started_at = fields.AwareDateTime()
     submitted_at = fields.AwareDateTime()
     received_at = fields.AwareDateTime()
-    notes = fields.String()
-    answers = fields.Function(_answers)
-    score = fields.Function(lambda a: _score_schema.dump(a))
+    notes = fields.String(validate=validate.Length(max=NOTES_MAX))
+    answers = Derived(fields.Dict(keys=fields.String(validate=validate.Length(max=ID_MAX)),
+                                  values=fields.Nested(AnswerResultSchema)), of=_answers,
+                      metadata={"description": "By item id, in the checklist's order."})
+    score = Derived(fields.Nested(ScoreSchema), of=lambda audit: audit)
     photos = fields.List(fields.Nested(PhotoSchema))
-    # Failed items whose checklist asks for a photo and that have none attached yet.
-    photos_missing = fields.List(fields.String())
-    # The corrective actions this audit opened or was linked to.
-    actions = fields.Function(lambda a: [
-        {"id": x.id, "item_id": x.item_id, "status": x.status} for x in a.actions
-    ])
+    photos_missing = fields.List(fields.String(validate=validate.Length(max=ID_MAX)), metadata={
+        "description": "Failed items whose checklist asks for a photo that have none attached yet."})
+    actions = fields.List(fields.Nested(AuditActionSchema), metadata={
+        "description": "The corrective actions this audit opened or was linked to."})

@@ -1,20 +1,37 @@
 from flask import url_for
 from flask_smorest.fields import Upload
-from marshmallow import Schema, fields, validate
+from marshmallow import ValidationError, fields, validate
+from werkzeug.datastructures import FileStorage
 
+from .base import COUNT_RANGE, ID_RANGE, INT_MAX, Derived, Output, TextArgs
 from .common import PageArgs
 
-
-class PhotoUploadSchema(Schema):
-    """The form fields of an upload (multipart/form-data, beside the `photo` file)."""
-
-    id = fields.UUID(required=True)
-    item_id = fields.String(load_default=None, validate=validate.Length(min=1, max=64))
-    caption = fields.String(load_default="", validate=validate.Length(max=500))
+CAPTION_MAX = 500
+ITEM_ID_MAX = 64
 
 
-class PhotoFileSchema(Schema):
-    photo = Upload(required=True)
+class PhotoFile(Upload):
+    """A file part of a multipart body (a text field of the same name is not a photo)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, FileStorage):
+            raise ValidationError("Must be a file.")
+        return value
+
+
+class ActionPhotoUploadSchema(TextArgs):
+    """An upload as multipart/form-data: the file in `photo`, beside its form fields."""
+
+    photo = PhotoFile(required=True, metadata={
+        "description": "The image: JPEG, PNG, WebP or HEIC/HEIF, judged by its content."})
+    id = fields.UUID(required=True, metadata={
+        "description": "Made by the client: sending the same photo again is harmless."})
+    caption = fields.String(load_default="", validate=validate.Length(max=CAPTION_MAX))
+
+
+class AuditPhotoUploadSchema(ActionPhotoUploadSchema):
+    item_id = fields.String(validate=validate.Length(min=1, max=ITEM_ID_MAX), metadata={
+        "description": "The checklist item the photo documents, if any."})
 
 
 class PhotoQuerySchema(PageArgs):
@@ -22,22 +39,23 @@ class PhotoQuerySchema(PageArgs):
 
 
 def _url(size):
-    return fields.Function(lambda p: url_for("photo_files.serve", photo_id=p.id, size=size))
+    return Derived(fields.String(), of=lambda p: url_for("photo_files.serve", photo_id=p.id, size=size))
 
 
-class PhotoSchema(Schema):
+class PhotoSchema(Output):
     id = fields.UUID()
-    location_id = fields.Integer()
+    location_id = fields.Integer(validate=ID_RANGE)
     audit_id = fields.UUID(allow_none=True)
-    action_id = fields.Integer(allow_none=True)
-    item_id = fields.String(allow_none=True)
-    caption = fields.String()
-    content_type = fields.String()
-    width = fields.Integer()
-    height = fields.Integer()
-    bytes = fields.Integer()
+    action_id = fields.Integer(allow_none=True, validate=ID_RANGE)
+    item_id = fields.String(allow_none=True, validate=validate.Length(max=ITEM_ID_MAX))
+    caption = fields.String(validate=validate.Length(max=CAPTION_MAX))
+    content_type = fields.String(validate=validate.Length(max=32),
+                                 metadata={"description": "Of the renditions: image/jpeg or image/webp."})
+    width = fields.Integer(validate=validate.Range(min=1, max=INT_MAX))
+    height = fields.Integer(validate=validate.Range(min=1, max=INT_MAX))
+    bytes = fields.Integer(validate=COUNT_RANGE, metadata={"description": "Of the original upload."})
     captured_at = fields.AwareDateTime(allow_none=True)
-    uploaded_by = fields.Integer()
+    uploaded_by = fields.Integer(validate=ID_RANGE)
     created_at = fields.AwareDateTime()
     thumb_url = _url("thumb")
     display_url = _url("display")

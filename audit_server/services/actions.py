@@ -332,14 +332,21 @@ def _action_query(user):
     return access.in_scope(stmt, user, CorrectiveAction.location_id)
 
 
+def _for(user, action):
+    """The action as `user` sees it: with `allowed_moves`, the statuses they may move it to."""
+    action.allowed_moves = allowed_moves(user, action)
+    return action
+
+
 def get_action(user, action_id):
+    """An action the user may see (with its allowed_moves for them), else NotFound."""
     action = db.session.scalar(_action_query(user).where(CorrectiveAction.id == action_id).options(
         selectinload(CorrectiveAction.audits),
         selectinload(CorrectiveAction.events).selectinload(ActionEvent.actor),
     ))
     if action is None:
         raise NotFound("No such action.")
-    return action
+    return _for(user, action)
 
 
 def _possible_owners(action):
@@ -363,7 +370,8 @@ def people_in_timeline(action):
 
 def list_actions(user, page, per_page, statuses=(), location_id=None, audit_id=None,
                  owner_id=None, overdue=None, now=None):
-    """One page of the actions a user may see, overdue first, then by deadline; and the total."""
+    """One page of the actions a user may see, overdue first, then by deadline (each with
+    its allowed_moves for the user); and the total."""
     now = now or utcnow()
     stmt = access.in_scope(sa.select(CorrectiveAction.id), user, CorrectiveAction.location_id)
     if statuses:
@@ -386,7 +394,7 @@ def list_actions(user, page, per_page, statuses=(), location_id=None, audit_id=N
     ).all()
     found = {a.id: a for a in db.session.scalars(
         _action_query(user).where(CorrectiveAction.id.in_(ids)))}
-    return [found[i] for i in ids], total
+    return [_for(user, found[i]) for i in ids], total
 
 
 # --- metrics -----------------------------------------------------------------

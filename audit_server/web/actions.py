@@ -16,6 +16,7 @@ from marshmallow import ValidationError
 from ..models.types import utcnow
 from ..request_bodies import declare_body
 from ..schemas.actions import ActionChangeSchema
+from ..schemas.photos import CAPTION_MAX, ActionPhotoUploadSchema
 from ..services import actions, my_work
 from ..api.errors import service_status
 from ..services.errors import (Conflict, Forbidden, ImageTooBig, InvalidInput, NotFound,
@@ -24,7 +25,6 @@ from . import bp
 
 PER_PAGE = 20
 MAX_PAGE = 100_000
-CAPTION_MAX = 500
 ACTION_ID = "<int(max=2147483647):action_id>"
 STATUS_LABELS = {"open": _l("Open"), "in_progress": _l("In progress"), "done": _l("Done"),
                  "verified": _l("Verified"), "reopened": _l("Reopened")}
@@ -93,7 +93,7 @@ def render_action(action_id, problem=None, typed=None, status=200):
     return render_template(
         "actions/action.html", action=action, row=my_work.action_row(action, now),
         found_by=next((a for a in action.audits if a.id == action.audit_id), None),
-        moves=actions.allowed_moves(current_user, action), owners=actions.possible_owners(action),
+        moves=action.allowed_moves, owners=actions.possible_owners(action),
         people=actions.people_in_timeline(action), problem=problem, typed=typed or {},
         photo_id=uuid.uuid4(),
     ), status
@@ -157,17 +157,20 @@ declare_body("web.add_after_photo", "PHOTO_MAX_BYTES", multipart=True)
 @bp.route(f"/actions/{ACTION_ID}/photo", methods=["POST"])
 @login_required
 def add_after_photo(action_id):
-    """The "after" photo, sent by the page's own form; the form's id makes a resend harmless."""
+    """The "after" photo, sent by the page's own form and checked by the API's own schema;
+    the form's id makes a resend harmless."""
     photo = request.files.get("photo")
-    try:
-        photo_id = uuid.UUID(request.form.get("photo_id", ""))
-    except ValueError:
-        return render_action(action_id, _("The form was not filled in correctly."), status=422)
     if photo is None or not photo.filename:
         return render_action(action_id, _("Take or choose a photo first."), status=422)
     try:
-        actions.add_action_photo(current_user, action_id, photo_id, photo.stream,
-                                 caption=request.form.get("caption", "")[:CAPTION_MAX])
+        upload = ActionPhotoUploadSchema().load({
+            "photo": photo, "id": request.form.get("photo_id", ""),
+            "caption": request.form.get("caption", "")[:CAPTION_MAX]})
+    except ValidationError:
+        return render_action(action_id, _("The form was not filled in correctly."), status=422)
+    try:
+        actions.add_action_photo(current_user, action_id, upload["id"], photo.stream,
+                                 caption=upload["caption"])
     except NotFound:
         abort(404)
     except (TooLarge, UnsupportedType, InvalidInput, Unavailable) as exc:

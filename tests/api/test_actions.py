@@ -12,7 +12,7 @@ from audit_server.extensions import db
 from audit_server.models import ActionEvent, Audit, CorrectiveAction
 from audit_server.models.actions import action_audits
 from audit_server.services import actions as action_service
-from tests.helpers import WALK_IN, audit_body, best_walk_in, failing, set_columns, submit
+from tests.helpers import WALK_IN, audit_body, failing, set_columns, submit
 from tests.photo_samples import small_jpeg
 
 ACTIONS = "/api/v1/actions"
@@ -184,11 +184,25 @@ def test_status_moves_record_the_timeline(client, organisation):
     assert r.status_code == 200, r.get_json()
     action = r.get_json()
     assert action["status"] == "done" and action["closed_at"] is not None
-    assert action["allowed_moves"] == ["verified", "reopened"]
+    assert action["allowed_moves"] == ["reopened"]  # the manager may not verify
     assert [(e["kind"], e["from"], e["to"], e["note"]) for e in action["timeline"][1:]] == [
         ("status", "open", "in_progress", ""),
         ("status", "in_progress", "done", "Talked to the team."),
     ]
+
+
+@pytest.mark.parametrize("role, moves", [
+    ("manager", ["reopened"]), ("regional", ["verified", "reopened"]),
+    ("admin", ["verified", "reopened"])])
+def test_allowed_moves_are_those_of_who_asks(client, organisation, role, moves):
+    """The API offers the moves the page offers: only those this user may make."""
+    audit = submit(client, organisation, answers=failing("smile"))
+    action = action_for(client, organisation, audit, "smile")
+    assert action["allowed_moves"] == ["in_progress", "done"]
+    done = patch(client, organisation, action, status="done", note="Fixed.").get_json()
+    assert action_for(client, organisation, audit, "smile", role)["allowed_moves"] == moves
+    listed = client.get(ACTIONS, headers=organisation.headers(role)).get_json()["items"]
+    assert [a["allowed_moves"] for a in listed if a["id"] == done["id"]] == [moves]
 
 
 @pytest.mark.parametrize("moves, wanted, allowed", [
@@ -511,7 +525,9 @@ def test_overdue_actions_come_first_and_filter(client, organisation):
 def test_overdue_follows_the_location_clock(app, client, organisation):
     """The same failure at the same instant, in Madrid and in Mexico City: the seven-day
     deadline ends at 23:59:59 local time, so Madrid's action is overdue hours earlier."""
-    failed = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=10)
+    # At noon UTC it is the same day in both places (ten days ago, whatever the hour now).
+    failed = (datetime.now(timezone.utc) - timedelta(days=10)).replace(hour=12, minute=0, second=0,
+                                                                       microsecond=0)
     madrid = submit(client, organisation, "admin", "N1", failing("smile"), at=failed)
     mexico = submit(client, organisation, "admin", "S1", failing("smile"), at=failed)
     madrid_action = action_for(client, organisation, madrid, "smile")
@@ -561,7 +577,8 @@ def test_each_role_sees_and_changes_only_its_scope(client, organisation, one_act
         expected = 200 if code in visible else 404
         assert (read.status_code, change.status_code) == (expected, expected), code
         if expected == 404:
-            assert read.get_json()["error"] == {"code": "not_found", "message": "No such action."}
+            assert read.get_json()["error"] == {"code": "not_found", "message": "No such action.",
+                                               "fields": {}}
             assert change.get_json()["error"]["code"] == "not_found"
 
 
@@ -589,7 +606,12 @@ def test_list_filters(client, organisation, one_action_per_location):
 
 @pytest.mark.parametrize("query, field", [
     ("status=closed", "status.0"),
-    ("status=open,nope", "status.1"),
+    ("status=open,nope", "status.0"),
+    ("status=open&status=nope", "status.1"),
+    ("status=", "status.0"),
+    ("status=open,%20done", "status.0"),
+    ("overdue=1", "overdue"),
+    ("statuss=open", "statuss"),  # a misspelt filter does not list everything
     ("owner=you", "owner"),
     ("owner=-1", "owner"),
     ("overdue=maybe", "overdue"),

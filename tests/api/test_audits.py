@@ -161,10 +161,20 @@ BAD_ANSWERS = [
     ("rating not whole", {**best_walk_in(), "overall_impression": {"value": 2.5}}, "answers.overall_impression"),
     ("na not allowed", {**best_walk_in(), "smile": {"value": "na"}}, "answers.smile"),
     ("not an object", {**best_walk_in(), "smile": True}, "answers.smile"),
-    ("extra key", {**best_walk_in(), "smile": {"value": True, "photo": "x"}}, "answers.smile"),
+    ("extra key", {**best_walk_in(), "smile": {"value": True, "photo": "x"}}, "answers.smile.photo"),
+    ("no value", {**best_walk_in(), "smile": {"comment": "x"}}, "answers.smile.value"),
+    ("null value", {**best_walk_in(), "smile": {"value": None}}, "answers.smile.value"),
+    ("list value", {**best_walk_in(), "smile": {"value": [True]}}, "answers.smile.value"),
+    ("comment not text", {**best_walk_in(), "smile": {"value": True, "comment": 5}},
+     "answers.smile.comment"),
+    ("NUL in a comment", {**best_walk_in(), "smile": {"value": True, "comment": "a\x00b"}},
+     "answers.smile.comment"),
+    ("NUL in a text", {**best_walk_in(), "first_noticed": {"value": "a\x00b"}},
+     "answers.first_noticed.value"),
     ("comment too long", {**best_walk_in(), "smile": {"value": True, "comment": "x" * 1001}},
      "answers.smile.comment"),
-    ("text too long", {**best_walk_in(), "first_noticed": {"value": "x" * 2001}}, "answers.first_noticed"),
+    ("text too long", {**best_walk_in(), "first_noticed": {"value": "x" * 2001}},
+     "answers.first_noticed.value"),
 ]
 BAD_PHONE_ANSWERS = [
     ("negative count", {**best_phone(), "rings_to_answer": {"value": -1}}, "answers.rings_to_answer"),
@@ -373,6 +383,10 @@ def test_list_filters_and_pagination(client, organisation):
 @pytest.mark.parametrize("query,field", [
     ("per_page=0", "per_page"), ("page=0", "page"), ("page=x", "page"),
     ("since=tuesday", "since"), ("location_id=abc", "location_id"),
+    # What the database cannot hold or would refuse: 422, not a 500.
+    ("checklist_id=%00", "checklist_id"), ("location_id=2147483648", "location_id"),
+    ("location_id=9223372036854775808", "location_id"),
+    ("location_id=12345678901234567890", "location_id"), ("since=0001-01-01T00:00:00Z", "since"),
 ])
 def test_bad_list_queries_are_422(client, organisation, query, field):
     r = client.get("/api/v1/audits?" + query, headers=organisation.headers("admin"))

@@ -23,7 +23,7 @@ def test_wrong_password_and_unknown_email_answer_alike(client, organisation):
         r = client.post("/api/v1/auth/token", json={"email": email, "password": "wrong password"})
         assert r.status_code == 401
         assert r.get_json()["error"] == {"code": "invalid_credentials",
-                                         "message": "Wrong email or password."}
+                                         "message": "Wrong email or password.", "fields": {}}
 
 
 def test_token_request_needs_both_fields(client):
@@ -62,7 +62,7 @@ def test_every_endpoint_but_the_token_one_needs_auth(app, client):
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/api/v1/") or rule.endpoint in ("auth.token", "api-docs.openapi_json"):
             continue
-        samples = {"int": "1", "uuid": "00000000-0000-4000-8000-000000000000"}
+        samples = {"int": "1", "id": "1", "uuid": "00000000-0000-4000-8000-000000000000"}
         url = re.sub(r"<(?:(\w+)(?:\([^)]*\))?:)?\w+>",
                      lambda m: samples.get(m.group(1), "x"), rule.rule)
         for method in rule.methods - {"HEAD", "OPTIONS"}:

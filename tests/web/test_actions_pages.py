@@ -280,6 +280,12 @@ def test_bad_after_photos_are_refused_readably(client, web, organisation):
                         {"photo_id": "junk", "photo": (io.BytesIO(small_jpeg()), "a.jpg")},
                         headers=ENGLISH, content_type="multipart/form-data")
     assert response.status_code == 422
+    response = web.post(f"/actions/{ids['floor_clean']}/photo",  # PostgreSQL cannot store a NUL
+                        {"photo_id": str(uuid.uuid4()), "caption": "Seco\x00",
+                         "photo": (io.BytesIO(small_jpeg()), "a.jpg")},
+                        headers=ENGLISH, content_type="multipart/form-data")
+    assert response.status_code == 422
+    assert "The form was not filled in correctly." in response.get_data(as_text=True)
     photo_id = uuid.uuid4()
     assert after_photo(web, ids["floor_clean"], photo_id).status_code == 302
     response = after_photo(web, ids["floor_clean"], photo_id, data=small_jpeg(colour=(10, 200, 10)))

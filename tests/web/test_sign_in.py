@@ -75,6 +75,7 @@ def test_the_door_url_survives_signing_in(web, organisation):
     assert response.location == "/l/N1"
 
 
-def test_a_nul_in_the_email_is_just_a_wrong_login_for_the_api_too(client, organisation):
+def test_a_nul_in_the_email_is_refused_by_the_api_naming_the_field(client, organisation):
     response = client.post("/api/v1/auth/token", json={"email": "a\x00@b.c", "password": "x"})
-    assert response.status_code == 401
+    assert response.status_code == 422
+    assert list(response.get_json()["error"]["fields"]) == ["email"]
