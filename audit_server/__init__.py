@@ -5,6 +5,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import Flask
 
+from .api import url_converters
 from .config import Config
 from .extensions import csrf, db, login, migrate, rest_api
 from .json_provider import JSONProvider
@@ -19,6 +20,7 @@ def create_app(config=None):
                 static_folder=str(ROOT / "static"), static_url_path="/static")
     app.json = JSONProvider(app)
     app.request_class = Request
+    app.url_map.converters.update(url_converters())
     app.config.from_object(Config)
     if config:
         app.config.update(config)

@@ -74,8 +74,6 @@ class Blueprint(flask_smorest.Blueprint):
     def __init__(self, *args, public=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.public = set(public)
-        self.record_once(lambda state: state.app.url_map.converters.update(
-            {name: converter for name, (converter, _) in CONVERTERS.items()}))
         self._prepare_doc_cbks.append(self._prepare_errors_doc)
 
     def add_url_rule(self, rule, endpoint=None, view_func=None, *args, **kwargs):
@@ -136,6 +134,12 @@ def resource_blueprint(name, import_name, url_prefix, *, description="", public=
             raise UnsupportedMediaType("Send the body as multipart/form-data.")
 
     return blp
+
+
+def url_converters():
+    """The converters of our routes by name (create_app gives them to the app's URL map,
+    so that pages use them too)."""
+    return {name: converter for name, (converter, _) in CONVERTERS.items()}
 
 
 def register_resources(api):

@@ -25,7 +25,7 @@ from . import bp
 
 PER_PAGE = 20
 MAX_PAGE = 100_000
-ACTION_ID = "<int(max=2147483647):action_id>"
+ACTION_ID = "<id:action_id>"
 STATUS_LABELS = {"open": _l("Open"), "in_progress": _l("In progress"), "done": _l("Done"),
                  "verified": _l("Verified"), "reopened": _l("Reopened")}
 MOVE_LABELS = {"in_progress": _l("Mark in progress"), "done": _l("Mark done"),

@@ -102,7 +102,7 @@ async function sendPhoto(entry, audits) {
   const form = new FormData();
   form.append("photo", entry.blob, `${entry.id}.jpg`);
   form.append("id", entry.id);
-  form.append("item_id", entry.itemId);
+  if (entry.itemId) form.append("item_id", entry.itemId);
   if (entry.caption) form.append("caption", entry.caption);
   let response;
   try {
