@@ -47,12 +47,9 @@ def test_bad_text_numbers_and_dates_in_an_audit_are_422_naming_the_field(
     ({"status": "in_progress", "note": NUL}, "note"),
     ({"note": NUL}, "note"),
     ({"owner_id": 2**31, "reason": "Budget."}, "owner_id"),
-    ({"reason": NUL}, "reason"),
     ({"version": 2**63}, "version"),
 ])
 def test_bad_text_and_numbers_in_an_action_change_are_422(client, organisation, action, change, field):
-    if "reason" in change and "owner_id" not in change:
-        change["owner_id"] = organisation.ids["regional"]
     body = {"version": action["version"], **change}
     r = client.patch(f"/api/v1/actions/{action['id']}", json=body, headers=organisation.headers("manager"))
     assert field in error_fields(r)

@@ -73,8 +73,8 @@ def photo_bytes(size):
 def multipart(photo, fields, photo_first=True):
     """The body a browser's FormData makes: the photo and the fields, in that order (the
     phone's outbox) or the other (the page's form)."""
-    photo_part = (f'Content-Disposition: form-data; name="photo"; filename="photo.jpg"\r\n'
-                  f"Content-Type: image/jpeg\r\n\r\n").encode() + photo
+    photo_part = ('Content-Disposition: form-data; name="photo"; filename="photo.jpg"\r\n'
+                  "Content-Type: image/jpeg\r\n\r\n").encode() + photo
     field_parts = [f'Content-Disposition: form-data; name="{name}"\r\n\r\n{value}'.encode()
                    for name, value in fields.items()]
     parts = [photo_part, *field_parts] if photo_first else [*field_parts, photo_part]
