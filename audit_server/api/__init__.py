@@ -9,10 +9,11 @@ from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.datastructures import CombinedMultiDict
 from werkzeug.exceptions import BadRequest, Unauthorized, UnsupportedMediaType
-from werkzeug.routing import BaseConverter, IntegerConverter
+from werkzeug.routing import BaseConverter, IntegerConverter, ValidationError
 
-from ..schemas.base import ID_RANGE, document_rules
 from ..request_bodies import declare_body
+from ..schemas.base import ID_RANGE, document_rules
+from ..schemas.checklists import ID_MAX, IDENTIFIER
 from ..schemas.errors import ErrorSchema
 
 PREFIX = "/api/v1"
@@ -47,15 +48,21 @@ class IdConverter(IntegerConverter):
 
 
 class IdentifierConverter(BaseConverter):
-    """<identifier:name> in a route: a checklist's id, as checklists/schema.json has it."""
+    """<identifier:name> in a route: a checklist's id, as checklists/schema.json has it
+    (its pattern and its length)."""
 
-    regex = "[a-z][a-z0-9_]{0,63}"
+    regex = IDENTIFIER["pattern"].removeprefix("^").removesuffix("$")
+
+    def to_python(self, value):
+        if len(value) > ID_MAX:
+            raise ValidationError()  # no URL of ours: 404
+        return value
 
 
 CONVERTERS = {
     "id": (IdConverter, {"type": "integer", "minimum": ID_RANGE.min, "maximum": ID_RANGE.max}),
-    "identifier": (IdentifierConverter,
-                   {"type": "string", "pattern": f"^{IdentifierConverter.regex}$", "maxLength": 64}),
+    "identifier": (IdentifierConverter, {"type": "string", "pattern": IDENTIFIER["pattern"],
+                                         "maxLength": ID_MAX}),
 }
 
 

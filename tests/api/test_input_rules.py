@@ -3,8 +3,11 @@ now 422 naming their field (or 404 for a path), on SQLite and on PostgreSQL."""
 import io
 import uuid
 
+import jsonschema
 import pytest
+from werkzeug.exceptions import NotFound
 
+from audit_server.services import checklists
 from tests.helpers import audit_body, best_walk_in, failing, submit
 from tests.photo_samples import small_jpeg
 
@@ -109,3 +112,17 @@ def test_every_error_carries_fields(client, path, method, status):
     assert r.get_json()["error"]["fields"] == {}
     if status == 405:
         assert set(r.headers["Allow"].split(", ")) >= {"GET", "POST"}
+
+
+@pytest.mark.parametrize("checklist_id", [
+    "a", "a" * 64, "a" * 65, "five_second_walk_in", "walk_in_2", "A", "1a", "_a", "a-b", "ñu"])
+def test_a_checklist_id_in_a_path_is_what_a_checklist_file_may_name(app, checklist_id):
+    """The route takes exactly the identifiers of checklists/schema.json: its pattern and length."""
+    identifier = checklists.file_schema()["$defs"]["identifier"]
+    named = jsonschema.Draft202012Validator(identifier).is_valid(checklist_id)
+    try:
+        app.url_map.bind("").match(f"/api/v1/checklists/{checklist_id}")
+        routed = True
+    except NotFound:
+        routed = False
+    assert routed == named
