@@ -3,11 +3,12 @@ from flask_smorest.fields import Upload
 from marshmallow import ValidationError, fields, validate
 from werkzeug.datastructures import FileStorage
 
-from .base import COUNT_RANGE, ID_RANGE, INT_MAX, Derived, Output, TextArgs
+from ..models import Photo
+from .base import COUNT_RANGE, ID_RANGE, INT_MAX, Derived, Output, TextArgs, column_length
+from .checklists import ID_MAX
 from .common import PageArgs
 
 CAPTION_MAX = 500
-ITEM_ID_MAX = 64
 
 
 class PhotoFile(Upload):
@@ -30,7 +31,7 @@ class ActionPhotoUploadSchema(TextArgs):
 
 
 class AuditPhotoUploadSchema(ActionPhotoUploadSchema):
-    item_id = fields.String(validate=validate.Length(min=1, max=ITEM_ID_MAX), metadata={
+    item_id = fields.String(validate=validate.Length(min=1, max=ID_MAX), metadata={
         "description": "The checklist item the photo documents, if any."})
 
 
@@ -47,9 +48,9 @@ class PhotoSchema(Output):
     location_id = fields.Integer(validate=ID_RANGE)
     audit_id = fields.UUID(allow_none=True)
     action_id = fields.Integer(allow_none=True, validate=ID_RANGE)
-    item_id = fields.String(allow_none=True, validate=validate.Length(max=ITEM_ID_MAX))
+    item_id = fields.String(allow_none=True, validate=validate.Length(max=ID_MAX))
     caption = fields.String(validate=validate.Length(max=CAPTION_MAX))
-    content_type = fields.String(validate=validate.Length(max=32),
+    content_type = fields.String(validate=column_length(Photo.content_type),
                                  metadata={"description": "Of the renditions: image/jpeg or image/webp."})
     width = fields.Integer(validate=validate.Range(min=1, max=INT_MAX))
     height = fields.Integer(validate=validate.Range(min=1, max=INT_MAX))

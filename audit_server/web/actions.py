@@ -16,6 +16,8 @@ from marshmallow import ValidationError
 from ..models.types import utcnow
 from ..request_bodies import declare_body
 from ..schemas.actions import ActionChangeSchema
+from ..schemas.base import TEXT_MAX
+from ..schemas.common import MAX_PAGE
 from ..schemas.photos import CAPTION_MAX, ActionPhotoUploadSchema
 from ..services import actions, my_work
 from ..services.errors import (Conflict, Forbidden, ImageTooBig, InvalidInput, NotFound,
@@ -23,7 +25,6 @@ from ..services.errors import (Conflict, Forbidden, ImageTooBig, InvalidInput, N
 from . import bp
 
 PER_PAGE = 20
-MAX_PAGE = 100_000
 ACTION_ID = "<id:action_id>"
 STATUS_LABELS = {"open": _l("Open"), "in_progress": _l("In progress"), "done": _l("Done"),
                  "verified": _l("Verified"), "reopened": _l("Reopened")}
@@ -93,7 +94,7 @@ def render_action(action_id, problem=None, typed=None, status=200):
         found_by=next((a for a in action.audits if a.id == action.audit_id), None),
         moves=action.allowed_moves, owners=actions.possible_owners(action),
         people=actions.people_in_timeline(action), problem=problem, typed=typed or {},
-        photo_id=uuid.uuid4(),
+        photo_id=uuid.uuid4(), text_max=TEXT_MAX, caption_max=CAPTION_MAX,
     ), status
 
 
