@@ -4,6 +4,7 @@ from marshmallow import ValidationError, fields, validate
 from werkzeug.datastructures import FileStorage
 
 from ..models import Photo
+from ..services.photos import FORMAT_NAMES
 from .base import COUNT_RANGE, ID_RANGE, INT_MAX, Derived, Output, TextArgs, column_length
 from .checklists import ID_MAX
 from .common import PageArgs
@@ -24,7 +25,7 @@ class ActionPhotoUploadSchema(TextArgs):
     """An upload as multipart/form-data: the file in `photo`, beside its form fields."""
 
     photo = PhotoFile(required=True, metadata={
-        "description": "The image: JPEG, PNG, WebP or HEIC/HEIF, judged by its content."})
+        "description": f"The image: {FORMAT_NAMES}, judged by its content."})
     id = fields.UUID(required=True, metadata={
         "description": "Made by the client: sending the same photo again is harmless."})
     caption = fields.String(load_default="", validate=validate.Length(max=CAPTION_MAX))
