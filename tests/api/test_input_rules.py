@@ -8,7 +8,8 @@ import pytest
 from werkzeug.exceptions import NotFound
 
 from audit_server.services import checklists
-from tests.helpers import audit_body, best_walk_in, failing, submit
+from tests.helpers import (audit_body, best_walk_in, document_operations, failing,
+                           served_document, submit)
 from tests.photo_samples import small_jpeg
 
 NUL = "Dirty \x00 floor"
@@ -126,3 +127,26 @@ def test_a_checklist_id_in_a_path_is_what_a_checklist_file_may_name(app, checkli
     except NotFound:
         routed = False
     assert routed == named
+
+
+def path_of(template, operation):
+    """A path for an operation of the served document: any value its path parameters take."""
+    values = {"integer": "1", "uuid": str(uuid.uuid4()), "string": "five_second_walk_in"}
+    parameters = served_document()["paths"][template].get("parameters", [])
+    for parameter in parameters + operation.get("parameters", []):
+        if parameter["in"] == "path":
+            schema = parameter["schema"]
+            value = values[schema.get("format") or schema["type"]]
+            template = template.replace("{" + parameter["name"] + "}", value)
+    return template
+
+
+@pytest.mark.parametrize("method, path, operation", document_operations(served_document()),
+                         ids=lambda value: value if isinstance(value, str) else "")
+def test_every_endpoint_refuses_a_query_parameter_it_does_not_know(
+        client, organisation, method, path, operation):
+    """A misspelt filter is a 422 naming it, on every endpoint (whether or not it reads a
+    query), never an answer that silently ignores it."""
+    r = client.open(path_of(path, operation) + "?locaton_id=1", method=method,
+                    headers=organisation.headers("admin"))
+    assert error_fields(r) == {"locaton_id": ["Unknown field."]}
