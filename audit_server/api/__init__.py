@@ -11,6 +11,7 @@ from werkzeug.datastructures import CombinedMultiDict
 from werkzeug.exceptions import BadRequest, Unauthorized, UnsupportedMediaType
 from werkzeug.routing import BaseConverter, IntegerConverter, ValidationError
 
+from ..extensions import rest_api
 from ..request_bodies import declare_body
 from ..schemas.base import ID_RANGE, TextArgs, document_rules
 from ..schemas.checklists import ID_MAX, IDENTIFIER
@@ -64,6 +65,16 @@ CONVERTERS = {
     "identifier": (IdentifierConverter, {"type": "string", "pattern": IDENTIFIER["pattern"],
                                          "maxLength": ID_MAX}),
 }
+
+
+def _document_converters(api):
+    """Tell the API, once for the process, how to document each converter's path parameters:
+    every app's document (api.init_app, once per app) is made with what is registered here."""
+    for converter, schema in CONVERTERS.values():
+        api.register_converter(converter, lambda _converter, schema=schema: schema)
+
+
+_document_converters(rest_api)
 
 
 # The query an endpoint that declares none takes: nothing (anything in it is unknown, 422).
@@ -171,9 +182,7 @@ def url_converters():
 def register_resources(api):
     from . import actions, audits, auth, checklists, locations, photos
 
-    document_rules(api.ma_plugin.converter)
-    for converter, schema in CONVERTERS.values():
-        api.register_converter(converter, lambda _converter, schema=schema: schema)
+    document_rules(api.ma_plugin.converter)  # the converter is the app's (init_app made it)
     for blp in (auth.blp, checklists.blp, locations.blp, audits.blp, photos.blp, actions.blp,
                 photos.action_blp):
         api.register_blueprint(blp)
