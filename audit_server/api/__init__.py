@@ -147,9 +147,9 @@ def resource_blueprint(name, import_name, url_prefix, *, description="", public=
                        body_limit="MAX_JSON_BYTES"):
     """A blueprint for one resource. Every endpoint requires a signed-in user, except
     the view functions named in `public`, and refuses query parameters it does not
-    declare; writes must carry `body` ("json" or "multipart"), and JSON bodies must parse. Bodies larger than the setting named by
-    `body_limit` (plus the multipart overhead) are refused with 413 before they are read
-    (see request_bodies.py)."""
+    declare; writes must carry `body` ("json" or "multipart"), and JSON bodies must
+    parse. Bodies larger than the setting named by `body_limit` (plus the multipart
+    overhead) are refused with 413 before they are read (see request_bodies.py)."""
     blp = Blueprint(name, import_name, url_prefix=PREFIX + url_prefix, description=description,
                     public=public)
     declare_body(name, body_limit, multipart=body == "multipart")

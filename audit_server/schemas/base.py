@@ -69,7 +69,7 @@ class PlausibleDate(validate.Validator):
 
 
 def column_length(*columns):
-    """The length of text read from these columns: at most what the longest of them holds."""
+    """The Length rule of text read from these columns: at most what the longest of them holds."""
     return validate.Length(max=max(column.type.length for column in columns))
 
 
