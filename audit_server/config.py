@@ -50,8 +50,9 @@ class Config:
     # The memory decoding one photo may take (estimated from its header, see
     # services/photos.py); larger ones are refused with 422.
     PHOTO_DECODE_MAX_BYTES = _int("PHOTO_DECODE_MAX_BYTES", 128 * 1024 * 1024)
-    # Photos one process decodes at once; an upload beyond waits this long for a turn,
-    # then is answered 503 with Retry-After.
+    # Photos one process decodes at once (it matters for threaded workers: a sync worker
+    # takes one request at a time); an upload beyond waits this long for a turn, then is
+    # answered 503 with Retry-After.
     PHOTO_DECODE_SLOTS = _int("PHOTO_DECODE_SLOTS", 2)
     PHOTO_DECODE_WAIT_SECONDS = float(os.environ.get("PHOTO_DECODE_WAIT_SECONDS") or 10)
     # The browser session: a cookie that scripts cannot read and other sites do not send

@@ -5,12 +5,14 @@ first reader is often not the view: the CSRF check reads a form (for its token) 
 any blueprint's guard or view runs. So the limits are properties of the request itself,
 looked up by where it was routed: an endpoint, or a whole blueprint, declares the body
 it takes with `declare_body`; any other request gets Flask's own MAX_CONTENT_LENGTH.
+A limit set on a request (as Flask allows a view or a before_request to) wins over both.
 
 A multipart body (a photo upload) may carry its file up to the setting it names, plus
 MULTIPART_OVERHEAD for the boundaries and the small fields beside the file; each of
 those fields is held in memory, so each is bounded by FIELD_MAX_BYTES and their number
 by MULTIPART_MAX_PARTS. Files are spooled to a temporary file beyond 500 kB.
 """
+import importlib.metadata
 from dataclasses import dataclass
 
 import flask
@@ -49,6 +51,23 @@ def declare_body(name, setting, *, multipart=False):
     _declared[name] = DeclaredBody(setting, multipart)
 
 
+def _limit(name, declared):
+    """A limit of the request: the value set on it, if a view (or a before_request) set one
+    as Flask allows; else `declared(body)` for a request routed to a declared body, unless
+    that is None; else Flask's (from the app's config)."""
+    flask_limit = getattr(flask.Request, name)
+
+    def get(request):
+        body = request.declared_body
+        if getattr(request, f"_{name}") is None and body is not None:
+            value = declared(body)
+            if value is not None:
+                return value
+        return flask_limit.fget(request)
+
+    return property(get, flask_limit.fset, doc=flask_limit.__doc__)
+
+
 class Request(flask.Request):
     """A request whose body limits follow from where it was routed (see the module)."""
 
@@ -56,20 +75,11 @@ class Request(flask.Request):
     def declared_body(self):
         return _declared.get(self.endpoint) or _declared.get(self.blueprint)
 
-    @property
-    def max_content_length(self):
-        body = self.declared_body
-        return body.max_bytes(current_app.config) if body else super().max_content_length
-
-    @property
-    def max_form_memory_size(self):
-        body = self.declared_body
-        return FIELD_MAX_BYTES if body and body.multipart else super().max_form_memory_size
-
-    @property
-    def max_form_parts(self):
-        body = self.declared_body
-        return MULTIPART_MAX_PARTS if body and body.multipart else super().max_form_parts
+    max_content_length = _limit("max_content_length", lambda body: body.max_bytes(current_app.config))
+    max_form_memory_size = _limit("max_form_memory_size",
+                                  lambda body: FIELD_MAX_BYTES if body.multipart else None)
+    max_form_parts = _limit("max_form_parts",
+                            lambda body: MULTIPART_MAX_PARTS if body.multipart else None)
 
 
 class MultipartDecoder(multipart.MultipartDecoder):
@@ -88,5 +98,14 @@ class MultipartDecoder(multipart.MultipartDecoder):
         return min(breaks, default=len(data))
 
 
-# MultiPartParser makes its decoder by this name (there is no other way in).
+# MultiPartParser makes its decoder by this name (there is no other way in). Both names
+# are Werkzeug's own, not its public API (requirements.txt pins the version they were
+# read in): if an upgrade drops either, the app refuses to start rather than go back,
+# silently, to the decoder that corrupts uploads.
+for _owner, _name in ((multipart.MultipartDecoder, "_last_partial_boundary_index"),
+                       (werkzeug.formparser, "MultipartDecoder")):
+    if not hasattr(_owner, _name):
+        raise ImportError(f"Werkzeug {importlib.metadata.version('werkzeug')} has no "
+                          f"{_owner.__name__}.{_name}, which request_bodies.py replaces: "
+                          "check MultipartDecoder against this version of Werkzeug")
 werkzeug.formparser.MultipartDecoder = MultipartDecoder

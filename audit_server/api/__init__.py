@@ -9,10 +9,12 @@ from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.datastructures import CombinedMultiDict
 from werkzeug.exceptions import BadRequest, Unauthorized, UnsupportedMediaType
-from werkzeug.routing import BaseConverter, IntegerConverter
+from werkzeug.routing import BaseConverter, IntegerConverter, ValidationError
 
-from ..schemas.base import ID_RANGE, document_rules
+from ..extensions import rest_api
 from ..request_bodies import declare_body
+from ..schemas.base import ID_RANGE, TextArgs, document_rules
+from ..schemas.checklists import ID_MAX, IDENTIFIER
 from ..schemas.errors import ErrorSchema
 
 PREFIX = "/api/v1"
@@ -47,23 +49,44 @@ class IdConverter(IntegerConverter):
 
 
 class IdentifierConverter(BaseConverter):
-    """<identifier:name> in a route: a checklist's id, as checklists/schema.json has it."""
+    """<identifier:name> in a route: a checklist's id, as checklists/schema.json has it
+    (its pattern and its length)."""
 
-    regex = "[a-z][a-z0-9_]{0,63}"
+    regex = IDENTIFIER["pattern"].removeprefix("^").removesuffix("$")
+
+    def to_python(self, value):
+        if len(value) > ID_MAX:
+            raise ValidationError()  # no URL of ours: 404
+        return value
 
 
 CONVERTERS = {
     "id": (IdConverter, {"type": "integer", "minimum": ID_RANGE.min, "maximum": ID_RANGE.max}),
-    "identifier": (IdentifierConverter,
-                   {"type": "string", "pattern": f"^{IdentifierConverter.regex}$", "maxLength": 64}),
+    "identifier": (IdentifierConverter, {"type": "string", "pattern": IDENTIFIER["pattern"],
+                                         "maxLength": ID_MAX}),
 }
+
+
+def _document_converters(api):
+    """Tell the API, once for the process, how to document each converter's path parameters:
+    every app's document (api.init_app, once per app) is made with what is registered here."""
+    for converter, schema in CONVERTERS.values():
+        api.register_converter(converter, lambda _converter, schema=schema: schema)
+
+
+_document_converters(rest_api)
+
+
+# The query an endpoint that declares none takes: nothing (anything in it is unknown, 422).
+NO_QUERY = TextArgs.from_dict({}, name="NoQuery")()
 
 
 class Blueprint(flask_smorest.Blueprint):
     """A resource's blueprint. Its document names, besides what each view declares,
     the errors every endpoint of its kind can answer, all in the API's error shape:
-    401 unless public, 404 where the path names an object, and for writes 400 (a
-    body that does not parse), 413 and 415."""
+    401 unless public, 404 where the path names an object, 422 (a query parameter or
+    a field it does not know, or a value it does not take), and for writes 400 (a body
+    that does not parse), 413 and 415. `public` names the views that need no sign-in."""
 
     ARGUMENTS_PARSER = ArgumentsParser()
     DEFAULT_LOCATION_CONTENT_TYPE_MAPPING = {
@@ -74,6 +97,7 @@ class Blueprint(flask_smorest.Blueprint):
     def __init__(self, *args, public=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.public = set(public)
+        self.query_readers = set()  # the (view, METHOD)s that declare query arguments
         self._prepare_doc_cbks.append(self._prepare_errors_doc)
 
     def add_url_rule(self, rule, endpoint=None, view_func=None, *args, **kwargs):
@@ -82,12 +106,24 @@ class Blueprint(flask_smorest.Blueprint):
         for method, doc in self._docs[endpoint].items():
             if method == "parameters":
                 continue
+            if any(argument["in"] == "query"
+                   for argument in doc.get("arguments", {}).get("parameters", [])):
+                self.query_readers.add((endpoint, method.upper()))
             errors = [] if endpoint in self.public else [401]
             if "<" in rule:
                 errors.append(404)
+            errors.append(422)
             if method.upper() in WRITE_METHODS:
                 errors += [400, 413, 415]
             doc["errors"] = {"public": endpoint in self.public, "statuses": errors}
+
+    def check_query(self, view, method):
+        """Refuse (422, naming them) the query parameters of a view that declares none:
+        a misspelt filter must not silently list everything. The views that declare
+        query arguments refuse the ones they do not know themselves (ArgumentsParser)."""
+        method = "GET" if method == "HEAD" else method
+        if request.args and (view, method) not in self.query_readers:
+            self.ARGUMENTS_PARSER.parse(NO_QUERY, request, location="query")
 
     def error(self, status, description, **kwargs):
         """Document an error answer of a view, in the API's error shape."""
@@ -110,19 +146,20 @@ class Blueprint(flask_smorest.Blueprint):
 def resource_blueprint(name, import_name, url_prefix, *, description="", public=(), body="json",
                        body_limit="MAX_JSON_BYTES"):
     """A blueprint for one resource. Every endpoint requires a signed-in user, except
-    the view functions named in `public`; writes must carry `body` ("json" or
-    "multipart"), and JSON bodies must parse. Bodies larger than the setting named by
-    `body_limit` (plus the multipart overhead) are refused with 413 before they are read
-    (see request_bodies.py)."""
+    the view functions named in `public`, and refuses query parameters it does not
+    declare; writes must carry `body` ("json" or "multipart"), and JSON bodies must
+    parse. Bodies larger than the setting named by `body_limit` (plus the multipart
+    overhead) are refused with 413 before they are read (see request_bodies.py)."""
     blp = Blueprint(name, import_name, url_prefix=PREFIX + url_prefix, description=description,
                     public=public)
-    public_endpoints = {f"{name}.{view}" for view in public}
     declare_body(name, body_limit, multipart=body == "multipart")
 
     @blp.before_request
     def guard():
-        if request.endpoint not in public_endpoints and not current_user.is_authenticated:
+        view = request.endpoint.removeprefix(f"{blp.name}.")
+        if view not in blp.public and not current_user.is_authenticated:
             raise Unauthorized("Sign in first: send 'Authorization: Bearer <token>'.")
+        blp.check_query(view, request.method)
         if request.method not in WRITE_METHODS:
             return
         if body == "json":
@@ -145,9 +182,7 @@ def url_converters():
 def register_resources(api):
     from . import actions, audits, auth, checklists, locations, photos
 
-    document_rules(api.ma_plugin.converter)
-    for converter, schema in CONVERTERS.values():
-        api.register_converter(converter, lambda _converter, schema=schema: schema)
+    document_rules(api.ma_plugin.converter)  # the converter is the app's (init_app made it)
     for blp in (auth.blp, checklists.blp, locations.blp, audits.blp, photos.blp, actions.blp,
                 photos.action_blp):
         api.register_blueprint(blp)

@@ -5,8 +5,7 @@ from flask import jsonify, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from ..extensions import db
-from ..services.errors import (Conflict, Forbidden, InvalidInput, NotFound, ServiceError,
-                               TooLarge, Unavailable, UnsupportedType)
+from ..services.errors import ServiceError
 from . import PREFIX
 
 log = logging.getLogger(__name__)
@@ -17,13 +16,6 @@ CODES = {
     415: "unsupported_media_type", 422: "validation_error", 429: "rate_limited",
     500: "internal_error", 503: "unavailable",
 }
-SERVICE_STATUS = {InvalidInput: 422, Forbidden: 403, NotFound: 404, Conflict: 409, TooLarge: 413,
-                  UnsupportedType: 415, Unavailable: 503}
-
-
-def service_status(exc):
-    """The status of a service error: its class's, or the nearest base class's."""
-    return next((SERVICE_STATUS[cls] for cls in type(exc).__mro__ if cls in SERVICE_STATUS), 400)
 
 
 def is_api_request():
@@ -78,12 +70,10 @@ def handle_http_exception(exc):
 
 def handle_service_error(exc):
     db.session.rollback()
-    status = service_status(exc)
-    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Unavailable) else {}
     if not is_api_request():
-        return exc.message, status, headers
-    response = error_response(status, exc.message, exc.fields, exc.code)
-    response.headers.update(headers)
+        return exc.message, exc.status, exc.headers
+    response = error_response(exc.status, exc.message, exc.fields, exc.code)
+    response.headers.update(exc.headers)
     return response
 
 

@@ -6,6 +6,7 @@ from ..schemas.common import page_of, paginated
 from ..schemas.photos import (ActionPhotoUploadSchema, AuditPhotoUploadSchema, PhotoQuerySchema,
                               PhotoSchema)
 from ..services import actions, audits
+from ..services.photos import FORMAT_NAMES
 from . import resource_blueprint
 
 blp = resource_blueprint("audit_photos", __name__, "/audits", description="Photo evidence",
@@ -26,7 +27,7 @@ def photo_upload(blueprint, form_schema):
         blueprint.alt_response(200, schema=PhotoSchema, description="The same photo was already stored."),
         blueprint.error(409, "This id was used for a photo with other content."),
         blueprint.error(413, "The photo is too large."),
-        blueprint.error(415, "Not a JPEG, PNG, WebP or HEIC image."),
+        blueprint.error(415, f"Not a {FORMAT_NAMES} image."),
         blueprint.error(422, "A field is not valid, or the image is damaged or has too many pixels."),
         blueprint.error(503, "The server is busy with other photos: send it again after "
                              "Retry-After seconds.", headers=RETRY_AFTER),

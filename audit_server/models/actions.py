@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.ext.hybrid import hybrid_method
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from ..extensions import db
 from .audits import Audit
@@ -60,6 +60,11 @@ class CorrectiveAction(db.Model):
     after_photo_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey(
         "photos.id", ondelete="SET NULL", use_alter=True, name="fk_corrective_actions_after_photo"))
     version: Mapped[int] = mapped_column(default=1)
+    # Who audited the pass that proposed verification (they may verify): read from the
+    # audit when asked for, or with the action where a query undefers it.
+    verification_proposer_id: Mapped[int | None] = column_property(
+        sa.select(Audit.auditor_id).where(Audit.id == verification_proposed_by_audit_id)
+        .correlate_except(Audit).scalar_subquery(), deferred=True)
 
     location: Mapped[Location] = relationship()
     owner: Mapped[User] = relationship()

@@ -2,10 +2,11 @@ from datetime import timezone
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from ..models.actions import EVENT_KINDS, STATUSES
+from ..models.actions import EVENT_KINDS, STATUSES, ActionEvent
 from ..models.types import utcnow
 from ..services.actions import METRIC_GROUPS, has_after_photo
-from .base import COUNT_RANGE, ID_RANGE, TEXT_MAX, Derived, Output, Schema, TextArgs
+from .base import (COUNT_RANGE, ID_RANGE, TEXT_MAX, Derived, Output, Schema, TextArgs,
+                   column_length)
 from .checklists import ID_MAX, LocalisedTextSchema
 from .common import PageArgs
 from .org import PersonSchema, PlaceSchema
@@ -117,8 +118,10 @@ class ActionEventSchema(Output):
     at = fields.AwareDateTime()
     actor = fields.Nested(PersonSchema, allow_none=True)
     kind = fields.String(validate=validate.OneOf(EVENT_KINDS))
-    from_value = fields.String(data_key="from", allow_none=True, validate=validate.Length(max=64))
-    to_value = fields.String(data_key="to", allow_none=True, validate=validate.Length(max=64))
+    from_value = fields.String(data_key="from", allow_none=True,
+                               validate=column_length(ActionEvent.from_value))
+    to_value = fields.String(data_key="to", allow_none=True,
+                             validate=column_length(ActionEvent.to_value))
     note = fields.String(validate=validate.Length(max=TEXT_MAX))
     audit_id = fields.UUID(allow_none=True)
 

@@ -1,10 +1,9 @@
-import math
 from datetime import timezone
 
 from marshmallow import ValidationError, fields, validate
 
 from ..models.actions import STATUSES
-from .base import ID_RANGE, TEXT_MAX, Derived, Output, Schema, StorableText
+from .base import ID_RANGE, TEXT_MAX, Derived, Output, Schema, StorableText, is_number
 from .checklists import ID_MAX, VERSION_MAX
 from .common import PageArgs
 from .photos import PhotoSchema
@@ -29,12 +28,12 @@ class AnswerValue(fields.Field):
         }, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, bool) or isinstance(value, (int, float)) and math.isfinite(value):
+        if _is_answer_value(value):
             return value
-        if not isinstance(value, str):
-            raise ValidationError(self.ERROR)
-        validate.Length(max=TEXT_MAX)(value)
-        return StorableText()(value)
+        if isinstance(value, str):  # text, but too long or not storable: say which
+            validate.Length(max=TEXT_MAX)(value)
+            StorableText()(value)
+        raise ValidationError(self.ERROR)
 
 
 class AnswerSchema(Schema):
@@ -47,8 +46,8 @@ def _is_text(value, max_length):
 
 
 def _is_answer_value(value):
-    return (isinstance(value, bool) or isinstance(value, (int, float)) and math.isfinite(value)
-            or _is_text(value, TEXT_MAX))
+    """The rule of AnswerValue: true or false, a number, or storable text within TEXT_MAX."""
+    return isinstance(value, bool) or is_number(value) or _is_text(value, TEXT_MAX)
 
 
 ANSWER_KEYS = frozenset(AnswerSchema._declared_fields)

@@ -18,6 +18,7 @@ field is bound to one of them, it gets the rules nobody has to remember:
 fuzzer read them there. An endpoint added later gets all of it by using these
 bases; tests/api/test_openapi_document.py fails for a schema that does not.
 """
+import math
 import re
 
 import marshmallow
@@ -29,6 +30,11 @@ COUNT_RANGE = validate.Range(min=0, max=INT_MAX)
 TEXT_MAX = 2000
 LIST_MAX = 100
 YEARS = (2000, 2099)
+
+
+def is_number(value):
+    """A number as JSON has it: finite, and not true or false (which Python counts as 1 and 0)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 class StorableText(validate.Validator):
@@ -60,6 +66,11 @@ class PlausibleDate(validate.Validator):
         if not YEARS[0] <= value.year <= YEARS[1]:
             raise ValidationError(self.error)
         return value
+
+
+def column_length(*columns):
+    """The Length rule of text read from these columns: at most what the longest of them holds."""
+    return validate.Length(max=max(column.type.length for column in columns))
 
 
 def _with(field, validator):

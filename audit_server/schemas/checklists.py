@@ -1,23 +1,25 @@
-import json
-from pathlib import Path
-
 from marshmallow import fields, validate
 
+from ..models import ChecklistVersion
+from ..services.checklists import file_schema
 from .base import Derived, Output, TextArgs
 
-ID_MAX, VERSION_MAX = 64, 16
-# What checklists/schema.json allows a checklist's kind and each of its texts to be.
-_FILE_SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "checklists" / "schema.json")
-                          .read_text(encoding="utf-8"))
-KINDS = tuple(_FILE_SCHEMA["properties"]["kind"]["enum"])
-TEXT_MAX = _FILE_SCHEMA["$defs"]["text"]["properties"]["en"]["maxLength"]
+# What checklists/schema.json allows a checklist's kind, its timer, its identifiers (of
+# checklists, sections, items and options) and each of its texts (labels, titles) to be.
+KINDS = tuple(file_schema()["properties"]["kind"]["enum"])
+_TIMER = file_schema()["properties"]["timer_seconds"]
+TIMER_SECONDS = validate.Range(min=_TIMER["minimum"], max=_TIMER["maximum"])
+IDENTIFIER = file_schema()["$defs"]["identifier"]
+ID_MAX = IDENTIFIER["maxLength"]
+LABEL_MAX = file_schema()["$defs"]["text"]["properties"]["en"]["maxLength"]
+VERSION_MAX = ChecklistVersion.version.type.length
 
 
 class LocalisedTextSchema(Output):
     """A text in Spanish and English."""
 
-    es = fields.String(validate=validate.Length(max=TEXT_MAX))
-    en = fields.String(validate=validate.Length(max=TEXT_MAX))
+    es = fields.String(validate=validate.Length(max=LABEL_MAX))
+    en = fields.String(validate=validate.Length(max=LABEL_MAX))
 
 
 class ChecklistSummarySchema(Output):
@@ -26,7 +28,7 @@ class ChecklistSummarySchema(Output):
                             metadata={"description": "The hash of the checklist's content."})
     kind = fields.String(validate=validate.OneOf(KINDS))
     title = Derived(fields.Nested(LocalisedTextSchema), of=lambda c: c.definition["title"])
-    timer_seconds = Derived(fields.Integer(validate=validate.Range(min=1, max=600)), allow_none=True,
+    timer_seconds = Derived(fields.Integer(validate=TIMER_SECONDS), allow_none=True,
                             of=lambda c: c.definition.get("timer_seconds"))
 
 

@@ -1,23 +1,22 @@
-from marshmallow import fields, validate
+from marshmallow import fields
 
-from .base import ID_RANGE, Output
-
-CODE_MAX, NAME_MAX = 32, 120
+from ..models import Location, Region, User
+from .base import ID_RANGE, Output, column_length
 
 
 class PlaceSchema(Output):
     """A region or a location, named."""
 
     id = fields.Integer(validate=ID_RANGE)
-    code = fields.String(validate=validate.Length(max=CODE_MAX))
-    name = fields.String(validate=validate.Length(max=NAME_MAX))
+    code = fields.String(validate=column_length(Region.code, Location.code))
+    name = fields.String(validate=column_length(Region.name, Location.name))
 
 
 class LocationSchema(PlaceSchema):
     region = fields.Nested(PlaceSchema)
-    address = fields.String(validate=validate.Length(max=255))
-    phone = fields.String(validate=validate.Length(max=40))
-    timezone = fields.String(validate=validate.Length(max=64),
+    address = fields.String(validate=column_length(Location.address))
+    phone = fields.String(validate=column_length(Location.phone))
+    timezone = fields.String(validate=column_length(Location.timezone),
                              metadata={"description": "An IANA time zone, e.g. Europe/Madrid."})
 
 
@@ -25,5 +24,5 @@ class PersonSchema(Output):
     """A user, as others see them."""
 
     id = fields.Integer(validate=ID_RANGE)
-    email = fields.String(validate=validate.Length(max=255))
-    name = fields.String(validate=validate.Length(max=NAME_MAX))
+    email = fields.String(validate=column_length(User.email))
+    name = fields.String(validate=column_length(User.name))

@@ -3,11 +3,13 @@ from flask_smorest.fields import Upload
 from marshmallow import ValidationError, fields, validate
 from werkzeug.datastructures import FileStorage
 
-from .base import COUNT_RANGE, ID_RANGE, INT_MAX, Derived, Output, TextArgs
+from ..models import Photo
+from ..services.photos import FORMAT_NAMES
+from .base import COUNT_RANGE, ID_RANGE, INT_MAX, Derived, Output, TextArgs, column_length
+from .checklists import ID_MAX
 from .common import PageArgs
 
 CAPTION_MAX = 500
-ITEM_ID_MAX = 64
 
 
 class PhotoFile(Upload):
@@ -23,14 +25,14 @@ class ActionPhotoUploadSchema(TextArgs):
     """An upload as multipart/form-data: the file in `photo`, beside its form fields."""
 
     photo = PhotoFile(required=True, metadata={
-        "description": "The image: JPEG, PNG, WebP or HEIC/HEIF, judged by its content."})
+        "description": f"The image: {FORMAT_NAMES}, judged by its content."})
     id = fields.UUID(required=True, metadata={
         "description": "Made by the client: sending the same photo again is harmless."})
     caption = fields.String(load_default="", validate=validate.Length(max=CAPTION_MAX))
 
 
 class AuditPhotoUploadSchema(ActionPhotoUploadSchema):
-    item_id = fields.String(validate=validate.Length(min=1, max=ITEM_ID_MAX), metadata={
+    item_id = fields.String(validate=validate.Length(min=1, max=ID_MAX), metadata={
         "description": "The checklist item the photo documents, if any."})
 
 
@@ -47,9 +49,9 @@ class PhotoSchema(Output):
     location_id = fields.Integer(validate=ID_RANGE)
     audit_id = fields.UUID(allow_none=True)
     action_id = fields.Integer(allow_none=True, validate=ID_RANGE)
-    item_id = fields.String(allow_none=True, validate=validate.Length(max=ITEM_ID_MAX))
+    item_id = fields.String(allow_none=True, validate=validate.Length(max=ID_MAX))
     caption = fields.String(validate=validate.Length(max=CAPTION_MAX))
-    content_type = fields.String(validate=validate.Length(max=32),
+    content_type = fields.String(validate=column_length(Photo.content_type),
                                  metadata={"description": "Of the renditions: image/jpeg or image/webp."})
     width = fields.Integer(validate=validate.Range(min=1, max=INT_MAX))
     height = fields.Integer(validate=validate.Range(min=1, max=INT_MAX))

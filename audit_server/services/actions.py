@@ -24,7 +24,7 @@ from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import selectinload, undefer
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
@@ -83,10 +83,7 @@ def has_after_photo(action):
 
 
 def may_verify(user, action):
-    if user.role in VERIFIER_ROLES:
-        return True
-    proposer = action.verification_proposed_by_audit_id
-    return proposer is not None and db.session.get(Audit, proposer).auditor_id == user.id
+    return user.role in VERIFIER_ROLES or action.verification_proposer_id == user.id
 
 
 def allowed_moves(user, action):
@@ -218,8 +215,9 @@ def change_action(user, action_id, version, status=None, note=None, owner_id=Non
     """Apply one change (a status move, a reassignment or a comment) to an action.
 
     `version` is the one the client read; if the action changed since, Conflict.
+    Returns the action as it is now, with the moves the user may make from there.
     """
-    action = get_action(user, action_id)
+    action = _visible_action(user, action_id)
     if version != action.version:
         _raise_stale(action.version)
     note = (note or "").strip()
@@ -308,7 +306,7 @@ def add_action_photo(user, action_id, photo_id, file_stream, caption=""):
     changes nothing. The photo is committed first; the action then points at it, so
     a retry after a failure in between completes the job.
     """
-    action = get_action(user, action_id)
+    action = _visible_action(user, action_id)
     if action.status == "verified":
         message = "A verified action is final: it takes no more photos."
         raise InvalidInput(message, {"photo": [message]})
@@ -328,6 +326,7 @@ def add_action_photo(user, action_id, photo_id, file_stream, caption=""):
 def _action_query(user):
     stmt = sa.select(CorrectiveAction).options(
         selectinload(CorrectiveAction.owner), selectinload(CorrectiveAction.location),
+        undefer(CorrectiveAction.verification_proposer_id),
     )
     return access.in_scope(stmt, user, CorrectiveAction.location_id)
 
@@ -338,15 +337,20 @@ def _for(user, action):
     return action
 
 
-def get_action(user, action_id):
-    """An action the user may see (with its allowed_moves for them), else NotFound."""
+def _visible_action(user, action_id):
+    """An action the user may see, with its audits and timeline, else NotFound."""
     action = db.session.scalar(_action_query(user).where(CorrectiveAction.id == action_id).options(
         selectinload(CorrectiveAction.audits),
         selectinload(CorrectiveAction.events).selectinload(ActionEvent.actor),
     ))
     if action is None:
         raise NotFound("No such action.")
-    return _for(user, action)
+    return action
+
+
+def get_action(user, action_id):
+    """An action the user may see (with its allowed_moves for them), else NotFound."""
+    return _for(user, _visible_action(user, action_id))
 
 
 def _possible_owners(action):

@@ -1,4 +1,5 @@
 """Checklists: loading and checking the files, versions, and checking answers."""
+import functools
 import hashlib
 import json
 import logging
@@ -18,6 +19,7 @@ from .scoring import NA, applies, iter_items
 log = logging.getLogger(__name__)
 
 SYNC_COMMAND = "flask --app audit_server checklists sync"
+FILE_SCHEMA = Path(__file__).resolve().parents[2] / "checklists" / "schema.json"
 
 
 @dataclass(frozen=True)
@@ -42,9 +44,15 @@ def content_version(definition):
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
-def _schema():
-    path = Path(__file__).resolve().parents[2] / "checklists" / "schema.json"
-    return json.loads(path.read_text(encoding="utf-8"))
+@functools.cache
+def file_schema():
+    """checklists/schema.json, the JSON Schema of a checklist file, read once (do not change it)."""
+    return json.loads(FILE_SCHEMA.read_text(encoding="utf-8"))
+
+
+@functools.cache
+def _file_validator():
+    return jsonschema.Draft202012Validator(file_schema())
 
 
 def _json_path(parts):
@@ -56,9 +64,8 @@ def _json_path(parts):
 
 def definition_errors(definition):
     """Every problem of a checklist definition as (JSON path, message), schema first."""
-    validator = jsonschema.Draft202012Validator(_schema())
     errors = sorted(
-        ((_json_path(e.absolute_path), e.message) for e in validator.iter_errors(definition)),
+        ((_json_path(e.absolute_path), e.message) for e in _file_validator().iter_errors(definition)),
     )
     if errors:
         return errors

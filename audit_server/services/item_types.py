@@ -11,7 +11,6 @@ Adding a type: an entry in TYPES, its name in the item "type" enum of schema.jso
 the settings it takes; tests/unit/test_item_types.py fails while the two disagree) and,
 if no widget kind fits, a widget in _checklist.html and in audit-form.js's `widgets`.
 """
-import math
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
@@ -19,10 +18,11 @@ from typing import Callable
 
 from flask_babel import lazy_gettext as _l
 
+from ..schemas.base import TEXT_MAX, is_number
+
 NA = "na"
 HALF = Fraction(1, 2)
 ZERO, ONE = Fraction(0), Fraction(1)
-TEXT_MAX = 2000
 
 
 @lru_cache(maxsize=4096)
@@ -68,10 +68,6 @@ class ItemType:
     may_be_a_condition: bool = True  # whether another item's applies_if may depend on it
 
 
-def _is_number(value):
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
 # yes/no
 
 def _yes_no_error(item, value):
@@ -92,13 +88,13 @@ RATINGS = range(1, 6)
 
 
 def _rating_error(item, value):
-    if _is_number(value) and value == int(value) and 1 <= value <= 5:
+    if is_number(value) and value == int(value) and int(value) in RATINGS:
         return None
-    return "Must be a whole number from 1 to 5."
+    return f"Must be a whole number from {RATINGS[0]} to {RATINGS[-1]}."
 
 
 def _rating_fraction(item, value):
-    return Fraction(int(value) - 1, 4)
+    return Fraction(int(value) - RATINGS[0], RATINGS[-1] - RATINGS[0])
 
 
 def _rating_choices(item):
@@ -112,13 +108,13 @@ def _limit(item):
 
 
 def _count_error(item, value):
-    if not (_is_number(value) and value == int(value)):
+    if not (is_number(value) and value == int(value)):
         return "Must be a whole number."
     return _range_error(item, value)
 
 
 def _seconds_error(item, value):
-    if not _is_number(value):
+    if not is_number(value):
         return "Must be a number of seconds."
     return _range_error(item, value)
 

@@ -12,8 +12,11 @@ from ..models import Location, Region
 from . import access
 from .errors import InvalidInput, NotFound
 
-CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
-PHONE = re.compile(r"^\+?[0-9 ()./-]{3,38}$")
+# The longest text each column holds (regions' codes and names are as long as locations').
+CODE_MAX, NAME_MAX = Location.code.type.length, Location.name.type.length
+ADDRESS_MAX, PHONE_MAX = Location.address.type.length, Location.phone.type.length
+CODE = re.compile(rf"^[A-Za-z0-9][A-Za-z0-9_-]{{0,{CODE_MAX - 1}}}$")
+PHONE = re.compile(rf"^\+?[0-9 ()./-]{{3,{PHONE_MAX - 1}}}$")
 CSV_COLUMNS = ("code", "name", "region", "address", "phone", "timezone")
 
 
@@ -52,11 +55,11 @@ def create_region(code, name):
 def _location_errors(row):
     errors = []
     if not CODE.match(row["code"]):
-        errors.append("code: letters, digits, - and _ only (at most 32)")
-    if not row["name"] or len(row["name"]) > 120:
-        errors.append("name: required, at most 120 characters")
-    if len(row["address"]) > 255:
-        errors.append("address: at most 255 characters")
+        errors.append(f"code: letters, digits, - and _ only (at most {CODE_MAX})")
+    if not row["name"] or len(row["name"]) > NAME_MAX:
+        errors.append(f"name: required, at most {NAME_MAX} characters")
+    if len(row["address"]) > ADDRESS_MAX:
+        errors.append(f"address: at most {ADDRESS_MAX} characters")
     if row["phone"] and not PHONE.match(row["phone"]):
         errors.append(f"phone: {row['phone']!r} is not a phone number")
     try:

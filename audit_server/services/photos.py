@@ -36,7 +36,6 @@ from .errors import (Conflict, ImageTooBig, InvalidInput, NotFound, TooLarge, Un
 
 pillow_heif.register_heif_opener()
 
-ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "HEIF"}
 CONTENT_TYPES = {"JPEG": "image/jpeg", "WEBP": "image/webp"}
 DISPLAY_LONG_SIDE = 1600
 THUMB_LONG_SIDE = 320
@@ -46,11 +45,26 @@ QUARTER_TURNS = {5, 6, 7, 8}
 CHUNK = 1024 * 1024
 DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError)
 MB = 1024 * 1024
-# What decoding and resizing hold per pixel at their peak, by format, as bench/photos.py
-# measures it: Pillow keeps 4 bytes a pixel (RGB as RGBX) and resizes through an
-# intermediate; libheif adds its own planes and RGB copy; Pillow's WebP reader adds
-# libwebp's two canvases and a copy of the frame. JPEGs count at their draft scale.
-DECODING_BYTES_PER_PIXEL = {"JPEG": 6, "PNG": 5, "HEIF": 10, "WEBP": 16}
+
+
+@dataclass(frozen=True)
+class PhotoFormat:
+    """An accepted format: its name as people know it, and what decoding and resizing
+    an image of it hold per pixel at their peak, as bench/photos.py measures it."""
+    name: str
+    decoding_bytes_per_pixel: int
+
+
+# The formats accepted, by Pillow's name for them. Pillow keeps 4 bytes a pixel (RGB as
+# RGBX) and resizes through an intermediate; libheif adds its own planes and RGB copy;
+# Pillow's WebP reader adds libwebp's two canvases and a copy of the frame. JPEGs count
+# at their draft scale.
+ACCEPTED_FORMATS = {
+    "JPEG": PhotoFormat("JPEG", 6), "PNG": PhotoFormat("PNG", 5),
+    "WEBP": PhotoFormat("WebP", 16), "HEIF": PhotoFormat("HEIC", 10),
+}
+_NAMES = [f.name for f in ACCEPTED_FORMATS.values()]
+FORMAT_NAMES = ", ".join(_NAMES[:-1]) + " or " + _NAMES[-1]  # "JPEG, PNG, WebP or HEIC"
 # A mode other than RGB(A) is converted to it: another copy.
 CONVERSION_BYTES_PER_PIXEL = 4
 # Resizing with transparency works on a premultiplied copy, with its own intermediate.
@@ -126,8 +140,8 @@ def open_image(stream, max_pixels):
 
 
 def _unsupported():
-    return UnsupportedType("Send a JPEG, PNG, WebP or HEIC photo.",
-                           {"photo": ["Not a JPEG, PNG, WebP or HEIC image."]})
+    return UnsupportedType(f"Send a {FORMAT_NAMES} photo.",
+                           {"photo": [f"Not a {FORMAT_NAMES} image."]})
 
 
 def _too_many_pixels(max_pixels):
@@ -139,7 +153,7 @@ def decoding_bytes(image, full_size):
     """What decoding and resizing `image` (opened and drafted, not decoded; `full_size`
     before the draft) will hold at its peak, in bytes, from its header alone."""
     width, height = image.size
-    per_pixel = DECODING_BYTES_PER_PIXEL[image.format]
+    per_pixel = ACCEPTED_FORMATS[image.format].decoding_bytes_per_pixel
     if image.mode not in ("RGB", "RGBA"):
         per_pixel += CONVERSION_BYTES_PER_PIXEL
     if image.has_transparency_data:

@@ -16,15 +16,15 @@ from marshmallow import ValidationError
 from ..models.types import utcnow
 from ..request_bodies import declare_body
 from ..schemas.actions import ActionChangeSchema
+from ..schemas.base import TEXT_MAX
+from ..schemas.common import MAX_PAGE
 from ..schemas.photos import CAPTION_MAX, ActionPhotoUploadSchema
 from ..services import actions, my_work
-from ..api.errors import service_status
 from ..services.errors import (Conflict, Forbidden, ImageTooBig, InvalidInput, NotFound,
                                ServiceError, TooLarge, Unavailable, UnsupportedType)
 from . import bp
 
 PER_PAGE = 20
-MAX_PAGE = 100_000
 ACTION_ID = "<id:action_id>"
 STATUS_LABELS = {"open": _l("Open"), "in_progress": _l("In progress"), "done": _l("Done"),
                  "verified": _l("Verified"), "reopened": _l("Reopened")}
@@ -45,6 +45,7 @@ FIELD_PROBLEMS = {
     "owner_id": _l("Choose someone else who can see this location as the new owner."),
     "id": _l("This form was already used for another photo: choose the photo again."),
 }
+# A refusal of a photo, by its kind of error (or the nearest kind it refines).
 PHOTO_PROBLEMS = {
     TooLarge: _l("This photo is too large. Take it again, or choose a smaller one."),
     UnsupportedType: _l("This file is not a photo (JPEG, PNG, WebP or HEIC)."),
@@ -54,8 +55,6 @@ PHOTO_PROBLEMS = {
     Unavailable: _l("The server is busy with other photos right now. Wait a few seconds, then "
                     "send the photo again."),
 }
-STATUS_CODES = {InvalidInput: 422, Forbidden: 403, Conflict: 409, TooLarge: 413,
-                UnsupportedType: 415}
 
 
 @bp.app_template_filter("status_label")
@@ -95,7 +94,7 @@ def render_action(action_id, problem=None, typed=None, status=200):
         found_by=next((a for a in action.audits if a.id == action.audit_id), None),
         moves=action.allowed_moves, owners=actions.possible_owners(action),
         people=actions.people_in_timeline(action), problem=problem, typed=typed or {},
-        photo_id=uuid.uuid4(),
+        photo_id=uuid.uuid4(), text_max=TEXT_MAX, caption_max=CAPTION_MAX,
     ), status
 
 
@@ -119,6 +118,11 @@ def problem_of(error_fields, fallback, among=tuple(FIELD_PROBLEMS)):
     return next((str(FIELD_PROBLEMS[f]) for f in among if f in error_fields), fallback)
 
 
+def photo_problem(exc):
+    """Why a photo was refused, in the reader's language: the sentence of its kind of error."""
+    return next(PHOTO_PROBLEMS[kind] for kind in type(exc).__mro__ if kind in PHOTO_PROBLEMS)
+
+
 def refused(action_id, exc):
     """The page again, saying in the reader's language why the change was not made."""
     if isinstance(exc, ValidationError):  # a tampered or outdated form: only a status says more
@@ -126,9 +130,9 @@ def refused(action_id, exc):
         status = 422
     elif isinstance(exc, Forbidden):
         problem, status = _("Only a regional manager, an admin or the auditor of the later audit "
-                            "where the item passed can verify an action."), 403
+                            "where the item passed can verify an action."), exc.status
     else:
-        problem, status = problem_of(exc.fields, exc.message), STATUS_CODES.get(type(exc), 422)
+        problem, status = problem_of(exc.fields, exc.message), exc.status
     return render_action(action_id, problem, request.form.to_dict(), status)
 
 
@@ -173,13 +177,12 @@ def add_after_photo(action_id):
                                  caption=upload["caption"])
     except NotFound:
         abort(404)
-    except (TooLarge, UnsupportedType, InvalidInput, Unavailable) as exc:
-        problem = PHOTO_PROBLEMS[type(exc)]
+    except tuple(PHOTO_PROBLEMS) as exc:
+        problem = photo_problem(exc)
         if _action_or_404(action_id).status == "verified":
             problem = _("A verified action is final: it takes no more photos.")
-        page, status = render_action(action_id, str(problem), status=service_status(exc))
-        retry = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Unavailable) else {}
-        return page, status, retry
+        page, status = render_action(action_id, str(problem), status=exc.status)
+        return page, status, exc.headers
     except Conflict:
         return render_action(action_id, str(FIELD_PROBLEMS["id"]), status=409)
     flash(_("The after photo is added."))

@@ -604,6 +604,35 @@ def test_list_filters(client, organisation, one_action_per_location):
     assert (len(page["items"]), page["page"], page["per_page"], page["total"]) == (1, 2, 2, 3)
 
 
+def test_a_listing_reads_who_may_verify_with_the_actions(app, client, organisation):
+    """Each listed action says whether the reader may verify it (the auditor of the pass
+    that proposed verifying it may), read with the actions: a longer page costs no
+    more queries (not one audit per action)."""
+    now = datetime.now(timezone.utc)
+    found = submit(client, organisation, answers=failing("greeted_within_5s", "smile", "staff_available"),
+                   at=now - timedelta(hours=2))
+    for action in found["actions"]:
+        set_columns(app, action["id"], status="done", closed_at=now - timedelta(hours=1))
+    submit(client, organisation, at=now)  # the manager's pass proposes verifying all three
+    statements = []
+
+    def record(_connection, _cursor, statement, *_):
+        statements.append(statement)
+
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", record)
+    try:
+        pages = {}
+        for per_page in (1, 3):
+            statements.clear()
+            r = client.get(f"{ACTIONS}?per_page={per_page}", headers=organisation.headers("manager"))
+            pages[per_page] = r.get_json()["items"], len(statements)
+    finally:
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", record)
+    (_, queries_for_one), (three, queries_for_three) = pages[1], pages[3]
+    assert [item["allowed_moves"] for item in three] == [["verified", "reopened"]] * 3
+    assert queries_for_three == queries_for_one
+
+
 @pytest.mark.parametrize("query, field", [
     ("status=closed", "status.0"),
     ("status=open,nope", "status.0"),

@@ -6,6 +6,8 @@ import re
 import pytest
 from openapi_spec_validator import validate
 
+from audit_server.api import CONVERTERS
+from audit_server.extensions import rest_api
 from tests.helpers import document_operations, document_schemas
 
 FORMATTED = {"uuid", "date-time", "date", "binary"}
@@ -122,3 +124,13 @@ def test_the_example_submission_is_an_audit_the_server_takes(client, organisatio
     assert [a["item_id"] for a in audit["actions"]] == ["floor_clean"]
     again = client.post("/api/v1/audits", json=body, headers=organisation.headers("manager"))
     assert again.status_code == 200
+
+
+def test_making_apps_registers_the_path_converters_once(make_app):
+    """The API object is one for the process; each app made documents the converters of
+    its routes from what was registered with it once, not once more per app."""
+    registered = list(rest_api._converters)  # flask-smorest keeps no public view of them
+    make_app()
+    make_app()
+    assert rest_api._converters == registered
+    assert sorted(c.__name__ for c, _ in registered) == sorted(c.__name__ for c, _ in CONVERTERS.values())

@@ -10,7 +10,10 @@ routed to each photo endpoint, as the WSGI server hands them over.
 import io
 import itertools
 import random
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 
 import pytest
 from flask import request
@@ -22,6 +25,7 @@ from audit_server.request_bodies import FIELD_MAX_BYTES, MULTIPART_MAX_PARTS, MU
 READ = 64 * 1024  # what werkzeug asks the server for at a time
 BOUNDARY = "----WebKitFormBoundary7MA4YWxkTrZu0gW"  # as a phone's browser writes it
 DELIMITER = f"\r\n--{BOUNDARY}\r\n".encode()
+ROOT = Path(__file__).resolve().parents[2]
 PHOTO_PATHS = [f"/api/v1/audits/{uuid.uuid4()}/photos", "/api/v1/actions/7/photos",
                "/actions/7/photo"]
 
@@ -73,8 +77,8 @@ def photo_bytes(size):
 def multipart(photo, fields, photo_first=True):
     """The body a browser's FormData makes: the photo and the fields, in that order (the
     phone's outbox) or the other (the page's form)."""
-    photo_part = (f'Content-Disposition: form-data; name="photo"; filename="photo.jpg"\r\n'
-                  f"Content-Type: image/jpeg\r\n\r\n").encode() + photo
+    photo_part = ('Content-Disposition: form-data; name="photo"; filename="photo.jpg"\r\n'
+                  "Content-Type: image/jpeg\r\n\r\n").encode() + photo
     field_parts = [f'Content-Disposition: form-data; name="{name}"\r\n\r\n{value}'.encode()
                    for name, value in fields.items()]
     parts = [photo_part, *field_parts] if photo_first else [*field_parts, photo_part]
@@ -172,3 +176,30 @@ def test_werkzeugs_own_decoder_still_needs_our_fix():
 def test_the_pages_other_forms_are_bounded(app, client):
     response = client.post("/login", data={"email": "x" * (app.config["MAX_CONTENT_LENGTH"] + 1)})
     assert response.status_code == 413
+
+
+@pytest.mark.parametrize("path", [PHOTO_PATHS[0], "/login"], ids=["declared", "flask's"])
+def test_a_view_may_still_set_a_requests_own_limits(app, path):
+    """Flask lets a view (or a before_request) set a request's limits: a value set wins over
+    the declared body's, as over the app's config."""
+    body = multipart(photo_bytes(5000), FIELDS)
+    with app.test_request_context(path, method="POST", data=body,
+                                  content_type=f"multipart/form-data; boundary={BOUNDARY}"):
+        request.max_content_length = len(body) - 1
+        request.max_form_memory_size, request.max_form_parts = 10, 2
+        assert (request.max_content_length, request.max_form_memory_size,
+                request.max_form_parts) == (len(body) - 1, 10, 2)
+        with pytest.raises(RequestEntityTooLarge):
+            request.form
+
+
+def test_an_upgraded_werkzeug_without_the_method_we_override_fails_at_import():
+    """request_bodies.MultipartDecoder overrides a private method of Werkzeug's decoder: if
+    a Werkzeug upgrade drops it, importing the app fails and says why, instead of uploads
+    silently going back to Werkzeug's own handling."""
+    gone = ("from werkzeug.sansio import multipart\n"
+            "del multipart.MultipartDecoder._last_partial_boundary_index\n"
+            "import audit_server\n")
+    run = subprocess.run([sys.executable, "-c", gone], cwd=ROOT, capture_output=True, text=True)
+    assert run.returncode != 0
+    assert "_last_partial_boundary_index" in run.stderr.splitlines()[-1], run.stderr

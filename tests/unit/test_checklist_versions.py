@@ -17,7 +17,7 @@ from audit_server.services import checklists
 from tests.helpers import PHONE_CALL, WALK_IN, audit_body, checklist_folder, new_database, new_version
 
 ROOT = Path(__file__).resolve().parents[2]
-SYNC = "flask --app audit_server checklists sync"
+SYNC = checklists.SYNC_COMMAND
 
 
 @pytest.fixture

@@ -10,12 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from audit_server.services import item_types
-from audit_server.services.checklists import definition_errors
+from audit_server.services.checklists import definition_errors, file_schema
 from audit_server.services.item_types import NA, TYPES, fails, item_fraction, value_error, widget
 from audit_server.services.scoring import score_answers
 
 ROOT = Path(__file__).resolve().parents[2]
-SCHEMA = json.loads((ROOT / "checklists" / "schema.json").read_text())
+SCHEMA = file_schema()
 
 TEXT = {"es": "Texto", "en": "Text"}
 OPTIONS = [{"value": "spotless", "label": {"es": "Impecable", "en": "Spotless"}, "points": 4},
