@@ -14,6 +14,7 @@ from werkzeug.routing import BaseConverter, IntegerConverter
 from ..schemas.base import ID_RANGE, document_rules
 from ..request_bodies import declare_body
 from ..schemas.errors import ErrorSchema
+from ..services.org import CODE
 
 PREFIX = "/api/v1"
 WRITE_METHODS = {"POST", "PUT", "PATCH"}
@@ -52,10 +53,18 @@ class IdentifierConverter(BaseConverter):
     regex = "[a-z][a-z0-9_]{0,63}"
 
 
+class CodeConverter(BaseConverter):
+    """<code:name> in a route: a region's or location's code, as services/org.py has it.
+    Anything else (a NUL, a 100-character string) is no URL of ours: 404."""
+
+    regex = CODE.pattern.removeprefix("^").removesuffix("$")
+
+
 CONVERTERS = {
     "id": (IdConverter, {"type": "integer", "minimum": ID_RANGE.min, "maximum": ID_RANGE.max}),
     "identifier": (IdentifierConverter,
                    {"type": "string", "pattern": f"^{IdentifierConverter.regex}$", "maxLength": 64}),
+    "code": (CodeConverter, {"type": "string", "pattern": CODE.pattern}),
 }
 
 
