@@ -68,12 +68,17 @@ def test_an_audit_the_server_refuses_stays_on_the_phone_with_the_reason(person, 
         body='{"error": {"code": "validation_error", "message": "Unknown location."}}'))
     person.answers("answered", "no")
     page.click("text=Send the audit")
-    page.wait_for_selector("#summary[data-state=refused]:has-text('Unknown location.')")
-    page.wait_for_selector("#queue-status:has-text('1 not accepted by the server')")
+    why = "The server did not accept some of its answers or details: Unknown location."
+    page.wait_for_selector(f"#summary[data-state=refused]:has-text('{why}')")
+    page.wait_for_selector(f"#queue-status:has-text('1 not accepted by the server (kept on this phone): {why}')")
     person.looks_at("refused")
     page.unroute("**/api/v1/audits")
-    page.reload()
-    page.wait_for_selector("#queue-status:has-text('Unknown location.')")
+    page.click("footer button[lang=es]")  # the person reads Spanish: the reason too, the server's detail after it
+    page.wait_for_selector("#summary[data-state=refused]:has-text("
+                           "'El servidor no aceptó algunas respuestas o datos: Unknown location.')")
+    person.looks_at("refused-spanish")
+    page.click("footer button[lang=en]")
+    page.wait_for_selector(f"#queue-status:has-text('{why}')")
     kept = page.evaluate("""async () => {
         const db = await new Promise(r => { const q = indexedDB.open('momento-user-' + document.querySelector('meta[name=momento-user]').content); q.onsuccess = () => r(q.result); });
         return await new Promise(r => { const q = db.transaction('outbox').objectStore('outbox').getAll(); q.onsuccess = () => r(q.result); });
@@ -85,6 +90,13 @@ def test_an_audit_the_server_refuses_stays_on_the_phone_with_the_reason(person, 
     page.wait_for_selector("#audit-form:not([hidden])")
     assert page.is_checked("#answered-no")
     page.fill("#call_seconds", "12")
+    page.route("**/api/v1/audits", lambda route: route.fulfill(  # a proxy's answer, not ours
+        status=413, content_type="text/html", body="<h1>413 Request Entity Too Large</h1>"))
+    page.click("text=Send the audit")
+    page.wait_for_selector("#summary[data-state=refused]:has-text('It is too large for the server.')")
+    assert "HTTP" not in page.inner_text("#summary") + page.inner_text("#queue-status")
+    page.unroute("**/api/v1/audits")
+    page.click("text=Correct it and send again")
     page.click("text=Send the audit")
     page.wait_for_selector("#summary[data-state=sent]")
     page.wait_for_selector("#queue-status", state="hidden")
@@ -98,8 +110,11 @@ PHOTOS_ON_THE_PHONE = """async () => {
     const db = await new Promise(r => { const q = indexedDB.open('momento-user-' + user); q.onsuccess = () => r(q.result); });
     const all = await new Promise(r => { const q = db.transaction('photos').objectStore('photos').getAll(); q.onsuccess = () => r(q.result); });
     db.close();
-    return all.map(photo => ({id: photo.id, itemId: photo.itemId, refused: photo.refused ?? null}));
+    return all.map(photo => ({id: photo.id, itemId: photo.itemId, refused: photo.refused ?? null,
+                              takenAt: photo.takenAt}));
 }"""
+# One more pass of the outbox, awaited (after any it was already making): what is due is sent.
+OUTBOX_FLUSHED = "() => import('/static/js/outbox.js').then(outbox => outbox.flush())"
 
 
 class PhotoAnswers:
@@ -135,7 +150,8 @@ def walk_in_with_a_photo_of_the_floor(person):
 
 def test_a_busy_server_is_tried_again_and_a_refused_photo_is_taken_again(person, organisation):
     page = person.page
-    answers = PhotoAnswers(page, 503, 413)
+    page.clock.install()  # the phone's clock runs as usual, until the test moves it on
+    answers = PhotoAnswers(page, 503, 413, 413)
     walk_in_with_a_photo_of_the_floor(person)
     refused = page.wait_for_selector("#refused-photos:not([hidden])", timeout=20000)
     text = refused.inner_text()
@@ -145,15 +161,26 @@ def test_a_busy_server_is_tried_again_and_a_refused_photo_is_taken_again(person,
     assert "Is the floor clean?" in page.inner_text("[data-field=photos-missing]")
     person.looks_at("photo-refused")
     assert person.serious_accessibility_problems() == []
-    page.wait_for_timeout(3000)
+    page.eval_on_selector(".refused-photo", "row => { row.dataset.seen = 'yes'; }")
+    page.clock.fast_forward("10:00")  # longer than the outbox ever waits between tries
+    page.evaluate(OUTBOX_FLUSHED)
     assert answers.calls == 2  # a refusal for good is not tried again
+    assert page.is_visible(".refused-photo[data-seen]")  # and its row is left as it was
     [kept] = page.evaluate(PHOTOS_ON_THE_PHONE)
     assert kept["refused"]["status"] == 413 and stored_photos() == []
 
     page.set_input_files("#refused-photos input[type=file]", person.camera_photo("again.jpg"))
+    page.wait_for_selector(f"#refused-photos input[id='retake-{kept['id']}']", state="detached")
+    page.wait_for_selector("#refused-photos:not([hidden])")  # the new photo was refused as well
+    [retaken] = page.evaluate(PHOTOS_ON_THE_PHONE)
+    assert retaken["id"] != kept["id"] and answers.calls == 3
+    # A new photo: taken when it was taken again, ten minutes (of the phone's clock) later.
+    assert page.evaluate("([a, b]) => Date.parse(b) - Date.parse(a)",
+                         [kept["takenAt"], retaken["takenAt"]]) >= 10 * 60 * 1000
+    page.set_input_files("#refused-photos input[type=file]", person.camera_photo("third.jpg"))
     page.wait_for_selector("#refused-photos", state="hidden", timeout=20000)
     [photo] = stored_photos()
-    assert photo.item_id == "floor_clean" and str(photo.id) != kept["id"]
+    assert photo.item_id == "floor_clean" and str(photo.id) not in (kept["id"], retaken["id"])
     assert page.evaluate(PHOTOS_ON_THE_PHONE) == []
 
 
@@ -168,9 +195,38 @@ def test_a_photo_refused_for_its_id_is_shown_in_spanish_and_let_go_on_purpose(pe
     person.looks_at("photo-refused-spanish")
     assert len(page.evaluate(PHOTOS_ON_THE_PHONE)) == 1  # never dropped without a word
     page.click("#refused-photos >> text=Descartarla")
+    warning = page.wait_for_selector("#let-go-warning[open]")  # evidence is not deleted in one tap
+    assert "¿Descartar esta foto?" in warning.inner_text()
+    assert "Foto de: ¿El suelo está limpio?" in warning.inner_text()
+    person.looks_at("photo-let-go-warning")
+    assert person.serious_accessibility_problems() == []
+    page.click("#let-go-warning >> text=Conservarla")
+    assert page.is_hidden("#let-go-warning") and len(page.evaluate(PHOTOS_ON_THE_PHONE)) == 1
+    page.click("#refused-photos >> text=Descartarla")
+    page.click("#let-go-warning >> text=Descartarla")
     page.wait_for_selector("#refused-photos", state="hidden")
     assert page.evaluate(PHOTOS_ON_THE_PHONE) == [] and stored_photos() == []
     assert answers.calls == 1
+
+
+def test_a_photo_refused_before_reasons_were_kept_shows_the_servers_message(person, organisation):
+    page = person.page
+    person.signs_in()
+    page.evaluate("""async () => {
+        const user = document.querySelector('meta[name=momento-user]').content;
+        const db = await new Promise(r => { const q = indexedDB.open('momento-user-' + user); q.onsuccess = () => r(q.result); });
+        const blob = await new Promise(r => Object.assign(document.createElement('canvas'), {width: 8, height: 8}).toBlob(r, 'image/jpeg'));
+        const id = crypto.randomUUID();
+        const t = db.transaction('photos', 'readwrite');
+        t.objectStore('photos').put({id, auditId: crypto.randomUUID(), itemId: 'floor_clean', blob, ready: true,
+            refused: 'The photo is larger than the server takes.', itemLabel: {en: 'Is the floor clean?'}}, id);
+        await new Promise(r => { t.oncomplete = r; });
+        db.close();
+    }""")
+    page.reload()
+    refused = page.wait_for_selector("#refused-photos:not([hidden])")
+    assert "The photo is larger than the server takes." in refused.inner_text()
+    assert "?)" not in refused.inner_text()
 
 
 @pytest.mark.phone_locale("es-ES")
