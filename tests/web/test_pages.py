@@ -42,6 +42,7 @@ def test_audit_pages_render_the_checklist_in_scope_only(web, organisation):
     text = page.get_data(as_text=True)
     assert page.status_code == 200
     assert "Is the floor clean?" in text and 'capture="environment"' in text
+    assert "<noscript>" in text and "turn on JavaScript" in text  # its form is sent by audit-form.js
     phone = web.get(f"/audit/phone?location={n1}").get_data(as_text=True)
     assert 'href="tel:+34900000001"' in phone
     assert 'data-applies-item="answered"' in phone
