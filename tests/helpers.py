@@ -10,6 +10,8 @@ from pathlib import Path
 
 import psycopg
 import sqlalchemy as sa
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from audit_server import create_app
 from audit_server.extensions import db
@@ -17,6 +19,34 @@ from audit_server.models import CorrectiveAction, Location
 from audit_server.services import accounts, org
 
 PASSWORD = "correct horse battery"
+
+# What users and attackers send where a field expects something tame: text with a NUL or
+# a lone surrogate, integers beyond 32 and 64 bits, dates far outside any audit.
+OFFSETS = [timezone(timedelta(hours=h)) for h in (-12, -3, 0, 5, 14)]
+HOSTILE = st.one_of(
+    st.text(max_size=12).map(lambda s: s[: len(s) // 2] + "\x00" + s[len(s) // 2:]),
+    st.tuples(st.text(max_size=6), st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF),
+              st.text(max_size=6)).map("".join),
+    st.integers(min_value=2**31, max_value=2**80),
+    st.integers(min_value=-(2**80), max_value=-(2**31) - 1),
+    st.builds(lambda moment, offset: moment.replace(tzinfo=offset).isoformat(),
+              st.datetimes(max_value=datetime(1999, 12, 31)) | st.datetimes(min_value=datetime(2100, 1, 1)),
+              st.sampled_from(OFFSETS)),
+)
+HOSTILE_EXAMPLES = ("\x00", "caf\udce9", 2**31, 2**63, 10**20, "9999-12-31T23:59:59-12:00",
+                    "0001-01-01T00:00:00+14:00")
+
+
+def given_hostile_values(test):
+    """Run `test(..., value=...)` with each of HOSTILE_EXAMPLES, then with HOSTILE's draws."""
+    for value in HOSTILE_EXAMPLES:
+        test = example(value=value)(test)
+    return given(value=HOSTILE)(test)
+
+
+def encoded(value):
+    """A value as the bytes of text a client could send, lone surrogates included."""
+    return str(value).encode("utf-8", "surrogatepass")
 WALK_IN = "five_second_walk_in"
 PHONE_CALL = "call_your_own_number"
 

@@ -16,6 +16,7 @@ from ..request_bodies import declare_body
 from ..schemas.base import ID_RANGE, TextArgs, document_rules
 from ..schemas.checklists import ID_MAX, IDENTIFIER
 from ..schemas.errors import ErrorSchema
+from ..services.org import CODE, CODE_MAX
 
 PREFIX = "/api/v1"
 WRITE_METHODS = {"POST", "PUT", "PATCH"}
@@ -60,10 +61,18 @@ class IdentifierConverter(BaseConverter):
         return value
 
 
+class CodeConverter(BaseConverter):
+    """<code:name> in a route: a region's or location's code, as services/org.py has it.
+    Anything else (a NUL, a 100-character string) is no URL of ours: 404."""
+
+    regex = CODE.pattern.removeprefix("^").removesuffix("$")
+
+
 CONVERTERS = {
     "id": (IdConverter, {"type": "integer", "minimum": ID_RANGE.min, "maximum": ID_RANGE.max}),
     "identifier": (IdentifierConverter, {"type": "string", "pattern": IDENTIFIER["pattern"],
                                          "maxLength": ID_MAX}),
+    "code": (CodeConverter, {"type": "string", "pattern": CODE.pattern, "maxLength": CODE_MAX}),
 }
 
 

@@ -1,7 +1,20 @@
 """The HTML pages for the phone: sign-in, home, the two audits and the corrective actions."""
 from flask import Blueprint
 
+from ..schemas.base import ID_RANGE
+
 bp = Blueprint("web", __name__)
+
+
+def query_id(text):
+    """An id in a query string (`?location=12`), as the `id` URL converter takes one in a
+    path: 1 to 2^31 - 1, else ValueError. So `request.args.get(name, type=query_id)` is
+    None for any other text, as for junk, and the database never sees a number it cannot
+    hold."""
+    value = int(text)
+    if not ID_RANGE.min <= value <= ID_RANGE.max:
+        raise ValueError(f"not an id: {text!r}")
+    return value
 
 
 def init_app(app):

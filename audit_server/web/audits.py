@@ -5,12 +5,12 @@ from flask_login import current_user, login_required
 from ..services import item_types, org
 from ..services.checklists import current_checklist_of_kind
 from ..services.errors import NotFound
-from . import bp
+from . import bp, query_id
 
 
 def audited_location():
     """The location of the query string (or the one chosen at home), if the user may see it."""
-    asked = request.args.get("location", type=int)
+    asked = request.args.get("location", type=query_id)
     location_id = asked or session.get("location_id")
     if location_id is None:
         locations = org.visible_locations(current_user)

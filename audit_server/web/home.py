@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 from ..services import audits, my_work, org
 from ..services.checklists import current_checklist_of_kind
 from ..services.errors import NotFound
-from . import bp
+from . import bp, query_id
 
 
 def chosen_location(locations, location_id):
@@ -39,10 +39,10 @@ def render_home(locations, chosen):
 @login_required
 def home():
     locations = org.visible_locations(current_user)
-    return render_home(locations, chosen_location(locations, request.args.get("location", type=int)))
+    return render_home(locations, chosen_location(locations, request.args.get("location", type=query_id)))
 
 
-@bp.route("/l/<code>")
+@bp.route("/l/<code:code>")
 @login_required
 def location_door(code):
     """The URL of the QR code at a location's door."""

@@ -1,10 +1,11 @@
 // Every page: the service worker, the "waiting to send" line, the photos the server did
-// not accept (each with its item and the reason, to take again or let go), the warning on
-// signing out with audits still on the phone, and keeping the audit pages of the chosen
-// location ready for a start with no signal (forgotten on the sign-in page: the next
-// person must never get the previous one's pages from the cache).
+// not accept (each with its item and the reason, to take again or let go, after a
+// confirmation), the warning on signing out with audits still on the phone, and keeping
+// the audit pages of the chosen location ready for a start with no signal (forgotten on
+// the sign-in page: the next person must never get the previous one's pages from the cache).
 import { flush, letPhotoGo, pending, retakePhoto } from "./outbox.js";
 import { downscale } from "./photo.js";
+import { auditRefusal, refusalSentence } from "./refusals.js";
 
 const PAGES_CACHE = "momento-pages";
 const status = document.getElementById("queue-status");
@@ -13,20 +14,18 @@ const t = (key, n) => (status?.dataset[key] ?? "").replace("%d", n);
 document.addEventListener("momento:queue", ({ detail }) => {
   if (!status) return;
   const waiting = detail.audits + detail.photos;
+  const refused = detail.refusedAudits;
   const parts = [];
   if (waiting) parts.push(t(waiting === 1 ? "one" : "many", waiting));
-  if (detail.reasons.length) parts.push(`${t("refused", detail.reasons.length)} ${detail.reasons[0]}`);
+  if (refused.length) parts.push(`${t("refused", refused.length)} ${auditRefusal(refused[0])}`);
   status.textContent = parts.join(" · ");
-  status.classList.toggle("failed", detail.reasons.length > 0);
+  status.classList.toggle("failed", refused.length > 0);
   status.hidden = parts.length === 0;
   showRefusedPhotos(detail.refusedPhotos);
 });
 
 const refusedPanel = document.getElementById("refused-photos");
-const shownPhotos = new Map(); // photo id -> object URL of its picture
-
-const REASONS = { 403: "reasonForbidden", 404: "reasonNotFound", 409: "reasonTaken", 413: "reasonTooLarge",
-  415: "reasonNotAnImage", 422: "reasonUnusable" };
+const shownPhotos = new Map(); // photo id -> its row, and the object URL of its picture
 
 /** Why the server refused a photo, in the page's language. */
 function reasonFor(refusal) {
@@ -34,7 +33,7 @@ function reasonFor(refusal) {
   if (refusal.status === 422 && refusal.fields?.length && !refusal.fields.includes("photo")) {
     return texts.reasonUnusableDetails;
   }
-  return texts[REASONS[refusal.status]] ?? texts.reasonOther.replace("%d", refusal.status ?? "?");
+  return refusalSentence(refusal, texts);
 }
 
 /** A checklist text ({"es": ..., "en": ...}, or one string) in the page's language. */
@@ -43,17 +42,32 @@ function inPageLanguage(text) {
   return text[document.documentElement.lang] ?? text.en ?? Object.values(text)[0];
 }
 
+const letGoWarning = document.getElementById("let-go-warning");
+
+/** Ask before a refused photo is deleted from the phone: it is evidence, and it goes for good. */
+function askToLetGo(photo, description) {
+  if (!letGoWarning?.showModal) {
+    if (window.confirm(letGoWarning?.querySelector("#let-go-title")?.textContent ?? "")) letPhotoGo(photo.id);
+    return;
+  }
+  letGoWarning.dataset.photo = photo.id;
+  letGoWarning.querySelector("#let-go-photo").textContent = description;
+  letGoWarning.showModal();
+}
+letGoWarning?.addEventListener("close", () => {
+  if (letGoWarning.returnValue === "let-go") letPhotoGo(letGoWarning.dataset.photo);
+  letGoWarning.returnValue = "";
+});
+
 function refusedPhotoRow(photo) {
   const row = refusedPanel.querySelector("template").content.firstElementChild.cloneNode(true);
-  if (!shownPhotos.has(photo.id)) shownPhotos.set(photo.id, URL.createObjectURL(photo.blob));
-  row.querySelector("img").src = shownPhotos.get(photo.id);
+  const url = URL.createObjectURL(photo.blob);
+  row.querySelector("img").src = url;
   const taken = photo.takenAt ? new Date(photo.takenAt).toLocaleString(document.documentElement.lang) : "";
   const item = refusedPanel.dataset.for.replace("%s", inPageLanguage(photo.itemLabel) ?? photo.itemId);
-  row.querySelector(".refused-photo-item").textContent = [item, inPageLanguage(photo.checklistTitle),
-    photo.locationName, taken].filter(Boolean).join(" · ");
-  // Entries refused before reasons were kept by status held the server's message alone.
-  const refusal = typeof photo.refused === "string" ? { message: photo.refused } : photo.refused;
-  row.querySelector(".refused-photo-reason").textContent = reasonFor(refusal);
+  const description = [item, inPageLanguage(photo.checklistTitle), photo.locationName, taken].filter(Boolean).join(" · ");
+  row.querySelector(".refused-photo-item").textContent = description;
+  row.querySelector(".refused-photo-reason").textContent = reasonFor(photo.refused);
   const input = row.querySelector("input[type=file]");
   input.id = `retake-${photo.id}`;
   row.querySelector("label").htmlFor = input.id;
@@ -62,20 +76,27 @@ function refusedPhotoRow(photo) {
     row.querySelector(".refused-photo-reason").textContent = refusedPanel.dataset.sending;
     await retakePhoto(photo.id, await downscale(input.files[0]));
   });
-  row.querySelector("[data-let-go]").addEventListener("click", () => letPhotoGo(photo.id));
-  return row;
+  row.querySelector("[data-let-go]").addEventListener("click", () => askToLetGo(photo, description));
+  return { row, url };
 }
 
+/** The rows of the refused photos: a row stays as it is while its photo is refused (the
+ * person may be taking it again from there); rows come and go with their photos. */
 function showRefusedPhotos(photos) {
   if (!refusedPanel) return;
-  for (const [id, url] of shownPhotos) {
-    if (!photos.some((p) => p.id === id)) {
-      URL.revokeObjectURL(url);
-      shownPhotos.delete(id);
-    }
+  const refused = new Set(photos.map((photo) => photo.id));
+  for (const [id, { row, url }] of shownPhotos) {
+    if (refused.has(id)) continue;
+    row.remove();
+    URL.revokeObjectURL(url);
+    shownPhotos.delete(id);
   }
-  refusedPanel.querySelector("ul").replaceChildren(...photos.map(refusedPhotoRow));
-  refusedPanel.hidden = photos.length === 0;
+  for (const photo of photos.filter((p) => !shownPhotos.has(p.id))) {
+    const shown = refusedPhotoRow(photo);
+    shownPhotos.set(photo.id, shown);
+    refusedPanel.querySelector("ul").append(shown.row);
+  }
+  refusedPanel.hidden = shownPhotos.size === 0;
 }
 
 const signOut = document.querySelector("form.logout");

@@ -3,6 +3,7 @@
 import * as store from "./store.js";
 import { enqueueAudit, flush, newId } from "./outbox.js";
 import { downscale } from "./photo.js";
+import { auditRefusal } from "./refusals.js";
 
 const form = document.getElementById("audit-form");
 const summary = document.getElementById("summary");
@@ -254,7 +255,7 @@ document.addEventListener("momento:photo-refused", (event) => {
   if (event.detail.auditId === sentAudit?.id) showSent(sentAudit);
 });
 document.addEventListener("momento:audit-refused", (event) => {
-  if (event.detail.id === draft?.id) showSummary("refused", event.detail.message);
+  if (event.detail.id === draft?.id) showSummary("refused", auditRefusal(event.detail.refusal));
 });
 
 /** Open (or restore) the draft of this page's audit. Returns it; `draft.stage` says where it was. */
@@ -276,7 +277,7 @@ export async function openAudit() {
   form.addEventListener("input", save);
   form.addEventListener("submit", submit);
   const refused = await refusedHere();
-  if (refused) showSummary("refused", refused.refused);
+  if (refused) showSummary("refused", auditRefusal(refused.refused));
   return draft;
 }
 

@@ -6,8 +6,9 @@
 //
 // What each answer means (verdict): 2xx sent; an answer that the same request will always
 // get again (400, 403, 404, 405, 409, 410, 413, 415, 422) refuses it for good: it stays
-// on the phone, with the reason, until the person corrects it (an audit), takes it again
-// or lets it go (a photo); anything else (no network, 401 signed out, a stale CSRF token,
+// on the phone, with the answer (its status, the server's message and fields; refusals.js
+// words it for the person), until the person corrects it (an audit), takes it again or
+// lets it go (a photo); anything else (no network, 401 signed out, a stale CSRF token,
 // 408, 429, 5xx) is tried again later, with growing pauses, never before the server's
 // Retry-After.
 import * as store from "./store.js";
@@ -53,8 +54,8 @@ async function errorOf(response) {
     const fields = Object.entries(error?.fields ?? {}).map(([k, v]) => `${k}: ${[v].flat().join(" ")}`);
     return { code: error?.code ?? "", message: [error?.message, ...fields].filter(Boolean).join(" "),
              fields: Object.keys(error?.fields ?? {}) };
-  } catch {
-    return { code: "", message: `HTTP ${response.status}`, fields: [] };
+  } catch {  // not our answer (a proxy's page, say): its status is all we know
+    return { code: "", message: "", fields: [] };
   }
 }
 
@@ -90,9 +91,9 @@ async function sendAudit(entry) {
     return announce("momento:audit-sent", { audit });
   }
   if (outcome === "refused") {
-    entry.refused = refusal.message;
+    entry.refused = refusal;
     await store.put("outbox", entry.body.id, entry);
-    return announce("momento:audit-refused", { id: entry.body.id, message: entry.refused });
+    return announce("momento:audit-refused", { id: entry.body.id, refusal });
   }
   return store.put("outbox", entry.body.id, later(entry, why, response));
 }
@@ -129,8 +130,7 @@ export async function pending() {
   return {
     audits: audits.filter((a) => !a.refused).length,
     photos: queued.filter((p) => !p.refused).length,
-    refused: audits.filter((a) => a.refused).length + queued.filter((p) => p.refused).length,
-    reasons: audits.map((a) => a.refused).filter(Boolean),
+    refusedAudits: audits.map((a) => a.refused).filter(Boolean),
     refusedPhotos: queued.filter((p) => p.refused),
     all: [...audits, ...queued],
   };
@@ -165,11 +165,13 @@ export async function enqueueAudit(url, body) {
   return flush(true);
 }
 
-/** A refused photo taken again: `blob` goes in its place, under a new id, and is sent. */
+/** A refused photo taken again: a new photo (its own id, taken now) of the same item, which
+ * goes in the old one's place and is sent. */
 export async function retakePhoto(id, blob) {
   const refused = await store.get("photos", id);
   if (!refused) return;
-  const photo = { ...refused, id: newId(), blob, refused: undefined, attempts: 0, nextAttemptAt: undefined };
+  const photo = { ...refused, id: newId(), blob, takenAt: new Date().toISOString(), refused: undefined,
+    attempts: 0, nextAttemptAt: undefined };
   await store.put("photos", photo.id, photo);
   await store.remove("photos", id);
   return flush(true);

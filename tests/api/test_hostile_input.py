@@ -9,26 +9,13 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import quote
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, settings
 from urllib3 import encode_multipart_formdata
 
 from tests.helpers import (PASSWORD, PHONE_CALL, WALK_IN, audit_body, best_phone,
-                           document_operations, failing, served_document, submit)
+                           document_operations, encoded, failing, given_hostile_values,
+                           served_document, submit)
 from tests.photo_samples import small_jpeg
-
-OFFSETS = [timezone(timedelta(hours=h)) for h in (-12, -3, 0, 5, 14)]
-NASTY = st.one_of(
-    st.text(max_size=12).map(lambda s: s[: len(s) // 2] + "\x00" + s[len(s) // 2:]),
-    st.tuples(st.text(max_size=6), st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF),
-              st.text(max_size=6)).map("".join),
-    st.integers(min_value=2**31, max_value=2**80),
-    st.integers(min_value=-(2**80), max_value=-(2**31) - 1),
-    st.builds(lambda moment, offset: moment.replace(tzinfo=offset).isoformat(),
-              st.datetimes(max_value=datetime(1999, 12, 31)) | st.datetimes(min_value=datetime(2100, 1, 1)),
-              st.sampled_from(OFFSETS)),
-)
-
 
 @dataclass
 class Request:
@@ -95,11 +82,6 @@ def targets():
                           for name in ("value", "comment")]
                 found += [((method, path), "json", ("answers", None))]  # a hostile item id
     return found
-
-
-def encoded(value):
-    """A value as the bytes of text a client could send, lone surrogates included."""
-    return str(value).encode("utf-8", "surrogatepass")
 
 
 def send(client, headers, operation, request):
@@ -171,14 +153,7 @@ def test_every_operation_has_a_request_it_accepts(client, organisation, world):
 
 
 @pytest.mark.parametrize("target", targets(), ids=lambda t: f"{t[0][0]} {t[0][1]} {t[1]} {t[2]}")
-@given(value=NASTY)
-@example(value="\x00")
-@example(value="caf\udce9")
-@example(value=2**31)
-@example(value=2**63)
-@example(value=10**20)
-@example(value="9999-12-31T23:59:59-12:00")
-@example(value="0001-01-01T00:00:00+14:00")
+@given_hostile_values
 @settings(max_examples=8, deadline=None, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 def test_no_hostile_value_gives_a_500(client, organisation, world, target, value):

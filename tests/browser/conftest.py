@@ -5,6 +5,7 @@ import contextlib
 import os
 import shutil
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -177,11 +178,25 @@ class Person:
         """GET an API resource with the page's own session, as its scripts do."""
         return self.page.evaluate("path => fetch(path).then(r => r.json())", path)
 
+    def waits_until(self, predicate, arg=None, timeout=15):
+        """Wait until the page's asynchronous `predicate` (a JS function of `arg`, reading
+        IndexedDB, the caches, ...) resolves to a truthy value. Playwright's
+        wait_for_function cannot: it takes the promise itself for a truthy value."""
+        deadline = time.monotonic() + timeout
+        while not self.page.evaluate(predicate, arg):
+            if time.monotonic() > deadline:
+                pytest.fail(f"not true after {timeout} s: {predicate}")
+            self.page.wait_for_timeout(100)
+
     def waits_for_the_service_worker(self):
         # Activated is what a start with no signal needs: the next navigation goes through it.
         # (The page itself may stay uncontrolled when it loaded while the worker activated.)
-        self.page.wait_for_function("""() => navigator.serviceWorker.getRegistration()
+        self.waits_until("""() => navigator.serviceWorker.getRegistration()
             .then(r => !!r && !!r.active && r.active.state === 'activated')""")
+
+    def waits_for_the_audit_pages_in_the_cache(self):
+        self.waits_until("""() => caches.open('momento-pages').then(c => c.keys())
+                                 .then(keys => keys.some(r => r.url.includes('/audit/walk-in')))""")
 
     def serious_accessibility_problems(self):
         self.page.add_script_tag(path=str(AXE))

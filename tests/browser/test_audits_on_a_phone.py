@@ -68,12 +68,17 @@ def test_an_audit_the_server_refuses_stays_on_the_phone_with_the_reason(person, 
         body='{"error": {"code": "validation_error", "message": "Unknown location."}}'))
     person.answers("answered", "no")
     page.click("text=Send the audit")
-    page.wait_for_selector("#summary[data-state=refused]:has-text('Unknown location.')")
-    page.wait_for_selector("#queue-status:has-text('1 not accepted by the server')")
+    why = "The server did not accept some of its answers or details: Unknown location."
+    page.wait_for_selector(f"#summary[data-state=refused]:has-text('{why}')")
+    page.wait_for_selector(f"#queue-status:has-text('1 not accepted by the server (kept on this phone): {why}')")
     person.looks_at("refused")
     page.unroute("**/api/v1/audits")
-    page.reload()
-    page.wait_for_selector("#queue-status:has-text('Unknown location.')")
+    page.click("footer button[lang=es]")  # the person reads Spanish: the reason too, the server's detail after it
+    page.wait_for_selector("#summary[data-state=refused]:has-text("
+                           "'El servidor no aceptó algunas respuestas o datos: Unknown location.')")
+    person.looks_at("refused-spanish")
+    page.click("footer button[lang=en]")
+    page.wait_for_selector(f"#queue-status:has-text('{why}')")
     kept = page.evaluate("""async () => {
         const db = await new Promise(r => { const q = indexedDB.open('momento-user-' + document.querySelector('meta[name=momento-user]').content); q.onsuccess = () => r(q.result); });
         return await new Promise(r => { const q = db.transaction('outbox').objectStore('outbox').getAll(); q.onsuccess = () => r(q.result); });
@@ -85,6 +90,13 @@ def test_an_audit_the_server_refuses_stays_on_the_phone_with_the_reason(person, 
     page.wait_for_selector("#audit-form:not([hidden])")
     assert page.is_checked("#answered-no")
     page.fill("#call_seconds", "12")
+    page.route("**/api/v1/audits", lambda route: route.fulfill(  # a proxy's answer, not ours
+        status=413, content_type="text/html", body="<h1>413 Request Entity Too Large</h1>"))
+    page.click("text=Send the audit")
+    page.wait_for_selector("#summary[data-state=refused]:has-text('It is too large for the server.')")
+    assert "HTTP" not in page.inner_text("#summary") + page.inner_text("#queue-status")
+    page.unroute("**/api/v1/audits")
+    page.click("text=Correct it and send again")
     page.click("text=Send the audit")
     page.wait_for_selector("#summary[data-state=sent]")
     page.wait_for_selector("#queue-status", state="hidden")
@@ -98,8 +110,11 @@ PHOTOS_ON_THE_PHONE = """async () => {
     const db = await new Promise(r => { const q = indexedDB.open('momento-user-' + user); q.onsuccess = () => r(q.result); });
     const all = await new Promise(r => { const q = db.transaction('photos').objectStore('photos').getAll(); q.onsuccess = () => r(q.result); });
     db.close();
-    return all.map(photo => ({id: photo.id, itemId: photo.itemId, refused: photo.refused ?? null}));
+    return all.map(photo => ({id: photo.id, itemId: photo.itemId, refused: photo.refused ?? null,
+                              takenAt: photo.takenAt}));
 }"""
+# One more pass of the outbox, awaited (after any it was already making): what is due is sent.
+OUTBOX_FLUSHED = "() => import('/static/js/outbox.js').then(outbox => outbox.flush())"
 
 
 class PhotoAnswers:
@@ -135,7 +150,8 @@ def walk_in_with_a_photo_of_the_floor(person):
 
 def test_a_busy_server_is_tried_again_and_a_refused_photo_is_taken_again(person, organisation):
     page = person.page
-    answers = PhotoAnswers(page, 503, 413)
+    page.clock.install()  # the phone's clock runs as usual, until the test moves it on
+    answers = PhotoAnswers(page, 503, 413, 413)
     walk_in_with_a_photo_of_the_floor(person)
     refused = page.wait_for_selector("#refused-photos:not([hidden])", timeout=20000)
     text = refused.inner_text()
@@ -145,15 +161,26 @@ def test_a_busy_server_is_tried_again_and_a_refused_photo_is_taken_again(person,
     assert "Is the floor clean?" in page.inner_text("[data-field=photos-missing]")
     person.looks_at("photo-refused")
     assert person.serious_accessibility_problems() == []
-    page.wait_for_timeout(3000)
+    page.eval_on_selector(".refused-photo", "row => { row.dataset.seen = 'yes'; }")
+    page.clock.fast_forward("10:00")  # longer than the outbox ever waits between tries
+    page.evaluate(OUTBOX_FLUSHED)
     assert answers.calls == 2  # a refusal for good is not tried again
+    assert page.is_visible(".refused-photo[data-seen]")  # and its row is left as it was
     [kept] = page.evaluate(PHOTOS_ON_THE_PHONE)
     assert kept["refused"]["status"] == 413 and stored_photos() == []
 
     page.set_input_files("#refused-photos input[type=file]", person.camera_photo("again.jpg"))
+    page.wait_for_selector(f"#refused-photos input[id='retake-{kept['id']}']", state="detached")
+    page.wait_for_selector("#refused-photos:not([hidden])")  # the new photo was refused as well
+    [retaken] = page.evaluate(PHOTOS_ON_THE_PHONE)
+    assert retaken["id"] != kept["id"] and answers.calls == 3
+    # A new photo: taken when it was taken again, ten minutes (of the phone's clock) later.
+    assert page.evaluate("([a, b]) => Date.parse(b) - Date.parse(a)",
+                         [kept["takenAt"], retaken["takenAt"]]) >= 10 * 60 * 1000
+    page.set_input_files("#refused-photos input[type=file]", person.camera_photo("third.jpg"))
     page.wait_for_selector("#refused-photos", state="hidden", timeout=20000)
     [photo] = stored_photos()
-    assert photo.item_id == "floor_clean" and str(photo.id) != kept["id"]
+    assert photo.item_id == "floor_clean" and str(photo.id) not in (kept["id"], retaken["id"])
     assert page.evaluate(PHOTOS_ON_THE_PHONE) == []
 
 
@@ -168,19 +195,49 @@ def test_a_photo_refused_for_its_id_is_shown_in_spanish_and_let_go_on_purpose(pe
     person.looks_at("photo-refused-spanish")
     assert len(page.evaluate(PHOTOS_ON_THE_PHONE)) == 1  # never dropped without a word
     page.click("#refused-photos >> text=Descartarla")
+    warning = page.wait_for_selector("#let-go-warning[open]")  # evidence is not deleted in one tap
+    assert "¿Descartar esta foto?" in warning.inner_text()
+    assert "Foto de: ¿El suelo está limpio?" in warning.inner_text()
+    person.looks_at("photo-let-go-warning")
+    assert person.serious_accessibility_problems() == []
+    page.click("#let-go-warning >> text=Conservarla")
+    assert page.is_hidden("#let-go-warning") and len(page.evaluate(PHOTOS_ON_THE_PHONE)) == 1
+    page.click("#refused-photos >> text=Descartarla")
+    page.click("#let-go-warning >> text=Descartarla")
     page.wait_for_selector("#refused-photos", state="hidden")
     assert page.evaluate(PHOTOS_ON_THE_PHONE) == [] and stored_photos() == []
     assert answers.calls == 1
 
 
+def test_a_photo_refused_before_reasons_were_kept_shows_the_servers_message(person, organisation):
+    page = person.page
+    person.signs_in()
+    page.evaluate("""async () => {
+        const user = document.querySelector('meta[name=momento-user]').content;
+        const db = await new Promise(r => { const q = indexedDB.open('momento-user-' + user); q.onsuccess = () => r(q.result); });
+        const blob = await new Promise(r => Object.assign(document.createElement('canvas'), {width: 8, height: 8}).toBlob(r, 'image/jpeg'));
+        const id = crypto.randomUUID();
+        const t = db.transaction('photos', 'readwrite');
+        t.objectStore('photos').put({id, auditId: crypto.randomUUID(), itemId: 'floor_clean', blob, ready: true,
+            refused: 'The photo is larger than the server takes.', itemLabel: {en: 'Is the floor clean?'}}, id);
+        await new Promise(r => { t.oncomplete = r; });
+        db.close();
+    }""")
+    page.reload()
+    refused = page.wait_for_selector("#refused-photos:not([hidden])")
+    assert "The photo is larger than the server takes." in refused.inner_text()
+    assert "?)" not in refused.inner_text()
+
+
 @pytest.mark.phone_locale("es-ES")
 def test_phone_audit_with_the_stopwatch_in_spanish(person, organisation):
     page = person.page
+    page.clock.install()  # the stopwatch's clock: the test moves it on instead of waiting
     person.signs_in()
     page.click("text=Llama a tu propio número")
     page.wait_for_selector("#call-link")
     assert page.get_attribute("#call-link", "href") == "tel:+34900000001"
-    assert not page.is_visible("#item-rings_to_answer")  # until the call is answered
+    page.wait_for_selector("#item-rings_to_answer", state="hidden")  # until the call is answered (once the script runs)
     person.looks_at("phone-1-start")
     page.click("[data-call=start]")
     for _ in range(3):
@@ -188,15 +245,15 @@ def test_phone_audit_with_the_stopwatch_in_spanish(person, organisation):
     page.click("[data-call=answered]")
     page.click("[data-call=hold]")
     assert page.get_attribute("[data-call=hold]", "aria-pressed") == "true"
-    page.wait_for_timeout(2100)
+    page.clock.fast_forward(40_000)  # forty seconds on hold
     page.click("[data-call=hold]")
     page.click("[data-call=transfer]")
     page.click("[data-call=end]")
     person.looks_at("phone-2-after-call")
     assert page.input_value("#rings_to_answer") == "3"
     assert page.input_value("#transfers") == "1"
-    assert int(page.input_value("#hold_seconds")) >= 2
-    assert int(page.input_value("#call_seconds")) >= 2
+    assert int(page.input_value("#hold_seconds")) >= 40
+    assert int(page.input_value("#call_seconds")) >= 40
     assert page.is_checked("#answered-yes")
 
     person.answers("answered", "no")
@@ -209,7 +266,7 @@ def test_phone_audit_with_the_stopwatch_in_spanish(person, organisation):
     assert "Responde o corrige" in error and "¿Cuántos tonos" in error and "Cortesía" in error
     assert stored_audits() == []
     page.fill("#rings_to_answer", "3")
-    page.fill("#hold_seconds", "40")  # the person corrects what the stopwatch measured
+    page.fill("#hold_seconds", "45")  # the person corrects what the stopwatch measured
     for item_id, value in {"menu_easy": "na", "greeting_business_name": "yes", "greeting_own_name": "no",
                            "courtesy": "4", "reached_person": "yes", "warm_transfer": "yes",
                            "not_my_department": "yes", "owned": "yes", "follow_up_promised": "no",
@@ -223,22 +280,31 @@ def test_phone_audit_with_the_stopwatch_in_spanish(person, organisation):
     assert "«eso no es de mi departamento»" in page.inner_text("[data-field=failed]")
     [audit] = stored_audits()
     values = {item_id: a["value"] for item_id, a in audit.answers.items()}
-    assert values["rings_to_answer"] == 3 and values["transfers"] == 1 and values["hold_seconds"] == 40
+    assert values["rings_to_answer"] == 3 and values["transfers"] == 1 and values["hold_seconds"] == 45
     assert audit.critical_failed and audit.checklist_id == "call_your_own_number"
+
+
+# Whether the phone's draft of the audit holds `value` for the item `item_id`.
+DRAFT_SAVED = """async ([itemId, value]) => {
+    const user = document.querySelector('meta[name=momento-user]').content;
+    const db = await new Promise(r => { const q = indexedDB.open('momento-user-' + user); q.onsuccess = () => r(q.result); });
+    const drafts = await new Promise(r => { const q = db.transaction('drafts').objectStore('drafts').getAll(); q.onsuccess = () => r(q.result); });
+    db.close();
+    return drafts.some(draft => draft.raw?.[itemId] === value);
+}"""
 
 
 def test_offline_audit_survives_a_reload_and_is_sent_once(person, organisation):
     page, context = person.page, person.page.context
     person.signs_in()
     person.waits_for_the_service_worker()
-    page.wait_for_function("""() => caches.open('momento-pages').then(c => c.keys())
-                                   .then(keys => keys.some(r => r.url.includes('/audit/walk-in')))""")
+    person.waits_for_the_audit_pages_in_the_cache()
     context.set_offline(True)  # no signal at the door: the audit starts from the phone's cache
     person.walks_in()
     page.fill("#first_noticed", "Dark entrance")
     person.answers("greeted_within_5s", "yes")
     person.answers("smile", "no")
-    page.wait_for_timeout(400)  # the draft is saved as the answers are given
+    person.waits_until(DRAFT_SAVED, ["smile", "no"])  # the draft is saved as the answers are given
     page.reload()  # no signal: the service worker serves the page, the draft comes back
     page.wait_for_selector("#audit-form:not([hidden])")
     assert page.input_value("#first_noticed") == "Dark entrance"
@@ -320,11 +386,11 @@ QUEUED_ON_THE_PHONE = """async user => {
 
 
 def audits_once_sent(page):
-    """The stored audits, once the phone has had time to send what it had (within 10 s)."""
+    """The stored audits, once the phone has sent what it had (within 10 s), and has made
+    one more pass of its outbox (which would send it again, were it still queued)."""
     for _ in range(50):
-        audits = stored_audits()
-        if audits:
-            page.wait_for_timeout(1000)  # and time to send it twice, were it to
+        if stored_audits():
+            page.evaluate(OUTBOX_FLUSHED)
             return stored_audits()
         page.wait_for_timeout(200)
     return []
@@ -344,8 +410,7 @@ def test_a_second_person_on_the_same_phone_never_sees_or_sends_the_first_ones_au
     person.waits_for_the_service_worker()  # installed before anyone signs in
     signs_in_as(person, "manager")
     person.waits_for_the_service_worker()
-    page.wait_for_function("""() => caches.open('momento-pages').then(c => c.keys())
-                                   .then(keys => keys.some(r => r.url.includes('/audit/walk-in')))""")
+    person.waits_for_the_audit_pages_in_the_cache()
     context.set_offline(True)
     person.walks_in()
     for item_id, value in WALK_IN_ANSWERS.items():
@@ -372,7 +437,7 @@ def test_a_second_person_on_the_same_phone_never_sees_or_sends_the_first_ones_au
 
     # The manager of South One signs in on the same phone, with a good signal.
     signs_in_as(person, "manager_s")
-    page.wait_for_timeout(1500)  # time enough for any queue to be sent
+    page.evaluate(OUTBOX_FLUSHED)  # her phone's outbox has made a pass: it has nothing of his to send
     assert stored_audits() == []
     assert page.is_hidden("#queue-status")
     assert "South One" in page.inner_text("main") and "North One" not in page.content()
@@ -411,5 +476,5 @@ def test_what_an_earlier_version_left_on_the_phone_goes_to_the_first_person_who_
     })""", body)
     signs_in_as(person, "manager")
     [audit] = audits_once_sent(page)
-    page.wait_for_function("() => indexedDB.databases().then(all => !all.some(d => d.name === 'momento'))")
+    person.waits_until("() => indexedDB.databases().then(all => !all.some(d => d.name === 'momento'))")
     assert str(audit.id) == body["id"] and audit.auditor_id == organisation.ids["manager"]

@@ -30,6 +30,8 @@ def test_the_door_url_chooses_the_location_and_hides_others(web, organisation):
     assert "/audit/walk-in?location=%d" % organisation.locations["N2"] in page
     assert web.get("/l/S1").status_code == 404
     assert web.get("/l/NOPE").status_code == 404
+    for not_a_code in ("%00", "N1%00", "N" * 33, "-N1"):  # no code of ours, never a query
+        assert web.get(f"/l/{not_a_code}").status_code == 404
     assert web.get("/?location=%d" % organisation.locations["S1"]).status_code == 404
 
 
@@ -40,11 +42,14 @@ def test_audit_pages_render_the_checklist_in_scope_only(web, organisation):
     text = page.get_data(as_text=True)
     assert page.status_code == 200
     assert "Is the floor clean?" in text and 'capture="environment"' in text
+    assert "<noscript>" in text and "turn on JavaScript" in text  # its form is sent by audit-form.js
     phone = web.get(f"/audit/phone?location={n1}").get_data(as_text=True)
     assert 'href="tel:+34900000001"' in phone
     assert 'data-applies-item="answered"' in phone
     assert web.get(f"/audit/walk-in?location={s1}").status_code == 404
-    assert web.get("/audit/phone?location=junk").status_code == 200  # the chosen one
+    for not_an_id in ("junk", "0", "2147483648", "9223372036854775808", "1e400"):
+        assert web.get(f"/audit/phone?location={not_an_id}").status_code == 200  # the chosen one
+        assert web.get(f"/?location={not_an_id}").status_code == 200
 
 
 class Elements(HTMLParser):

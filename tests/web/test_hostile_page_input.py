@@ -1,0 +1,175 @@
+"""NUL, lone surrogates, huge integers and extreme dates in every path value, query
+parameter and form field of every page: never a 500, always a page for people. The
+routes come from the app's URL map (all but the API's, which tests/api/test_hostile_input.py
+fuzzes from its document), so a new page is fuzzed as soon as it exists, and fails here
+until it has a request it accepts."""
+import functools
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+import pytest
+from hypothesis import HealthCheck, settings
+from urllib3 import encode_multipart_formdata
+
+from audit_server import create_app
+from audit_server.api import PREFIX
+from audit_server.extensions import db
+from audit_server.models import CorrectiveAction
+from audit_server.web.actions import CHANGE_FIELDS
+from tests.helpers import PASSWORD, encoded, failing, given_hostile_values, submit
+from tests.photo_samples import small_jpeg
+
+# What the pages read from a query string (test_every_name_a_page_reads_is_fuzzed keeps it whole).
+QUERY_NAMES = ("location", "page", "show", "next")
+PACKAGE = Path(__file__).resolve().parents[2] / "audit_server"
+PAGE_CODE = [*(PACKAGE / "web").glob("*.py"), PACKAGE / "photo_files.py"]
+ARGUMENT = re.compile(r"<(?:[^<>]+:)?(\w+)>")
+
+
+@dataclass
+class PageRequest:
+    """The parts of a request a page takes (before one of them is made hostile)."""
+
+    path: dict = field(default_factory=dict)
+    query: dict = field(default_factory=dict)
+    form: dict = field(default_factory=dict)
+    files: dict = field(default_factory=dict)
+
+
+@dataclass
+class World:
+    """What the valid requests name; `version()` is the action's version now."""
+
+    n1: int
+    code: str
+    action_id: int
+    photo_id: str
+    regional_id: int
+    version: Callable[[], int]
+
+
+def valid_requests(world):
+    """Requests each page accepts, every name it reads filled in: {(endpoint, method): [...]}."""
+    action = {"action_id": world.action_id}
+    return {
+        ("static", "GET"): [PageRequest(path={"filename": "css/app.css"})],
+        ("photo_files.serve", "GET"): [PageRequest(path={"photo_id": world.photo_id, "size": "thumb"})],
+        ("web.home", "GET"): [PageRequest(query={"location": world.n1})],
+        ("web.location_door", "GET"): [PageRequest(path={"code": world.code})],
+        ("web.walk_in", "GET"): [PageRequest(query={"location": world.n1})],
+        ("web.phone", "GET"): [PageRequest(query={"location": world.n1})],
+        ("web.my_actions", "GET"): [PageRequest(query={"show": "all", "page": 1})],
+        ("web.action", "GET"): [PageRequest(path=action)],
+        ("web.change_action", "POST"): [
+            PageRequest(path=action, form={"version": world.version(), "note": "Fregona pedida ☔"}),
+            PageRequest(path=action, form={"version": world.version(), "status": "in_progress",
+                                           "note": "Empezamos"}),
+            PageRequest(path=action, form={"version": world.version(), "owner_id": world.regional_id,
+                                           "reason": "Está de vacaciones"}),
+        ],
+        ("web.add_after_photo", "POST"): [PageRequest(
+            path=action, form={"photo_id": str(uuid.uuid4()), "caption": "Seco ya"},
+            files={"photo": small_jpeg()})],
+        ("web.login", "GET"): [PageRequest(query={"next": "/actions"})],
+        ("web.login", "POST"): [PageRequest(form={"email": "manager@example.com", "password": PASSWORD,
+                                                  "next": "/actions"})],
+        ("web.logout", "POST"): [PageRequest()],
+        ("web.choose_language", "POST"): [PageRequest(form={"locale": "es", "next": "/actions"})],
+        ("web.service_worker", "GET"): [PageRequest()],
+    }
+
+
+@functools.cache
+def page_routes():
+    """(endpoint, method, rule) for every route of the app's URL map outside the API."""
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    return sorted((rule.endpoint, method, rule.rule) for rule in app.url_map.iter_rules()
+                  if not rule.rule.startswith(PREFIX + "/")
+                  for method in rule.methods - {"HEAD", "OPTIONS"})
+
+
+def targets():
+    """(endpoint, method, rule, which of its requests, where, name) for every value a page
+    takes: its path values and the query names pages read, and each request's form fields."""
+    shapes = valid_requests(World(1, "N1", 1, str(uuid.uuid4()), 1, version=lambda: 1))
+    found = []
+    for endpoint, method, rule in page_routes():
+        found += [(endpoint, method, rule, 0, "path", name) for name in ARGUMENT.findall(rule)]
+        found += [(endpoint, method, rule, 0, "query", name) for name in QUERY_NAMES]
+        for index, request in enumerate(shapes.get((endpoint, method), [])):
+            found += [(endpoint, method, rule, index, "form", name) for name in request.form]
+    return found
+
+
+def send(web, method, rule, request):
+    path = ARGUMENT.sub(lambda m: quote(encoded(request.path[m.group(1)]), safe=""), rule)
+    if request.query:
+        path += "?" + urlencode({name: encoded(value) for name, value in request.query.items()})
+    if method == "GET":
+        return web.get(path)
+    form = {name: encoded(value) for name, value in request.form.items()} | {
+        "csrf_token": web.csrf_token()}
+    if request.files:
+        parts = list(form.items()) + [(name, (f"{name}.jpg", data, "image/jpeg"))
+                                      for name, data in request.files.items()]
+        body, content_type = encode_multipart_formdata(parts)
+    else:
+        body, content_type = urlencode(form), "application/x-www-form-urlencoded"
+    return web.open(method, path, data=body, content_type=content_type)
+
+
+@pytest.fixture
+def world(client, web, organisation):
+    """An audit of N1 by its manager in which the floor was dirty (so an action is open),
+    with a photo; the manager is signed in."""
+    audit = submit(client, organisation, answers=failing("floor_clean"))
+    body, content_type = encode_multipart_formdata(
+        [("id", str(uuid.uuid4())), ("item_id", "floor_clean"), ("photo", ("floor.jpg", small_jpeg(), "image/jpeg"))])
+    photo = client.post(f"/api/v1/audits/{audit['id']}/photos", data=body, content_type=content_type,
+                        headers=organisation.headers("manager"))
+    assert photo.status_code == 201, photo.get_json()
+    action_id = audit["actions"][0]["id"]
+    web.login(organisation.emails["manager"])
+    return World(organisation.locations["N1"], "N1", action_id, photo.get_json()["id"],
+                 organisation.ids["regional"],
+                 version=lambda: db.session.get(CorrectiveAction, action_id).version)
+
+
+def test_every_page_route_has_a_request_it_accepts(web, organisation, world):
+    """So that a hostile value in one field is judged on its own, the rest being valid."""
+    requests = valid_requests(world)
+    assert {(endpoint, method) for endpoint, method, _ in page_routes()} == set(requests)
+    for endpoint, method, rule in page_routes():
+        for index in range(len(requests[endpoint, method])):
+            web.login(organisation.emails["manager"])
+            db.session.rollback()  # the action as the requests left it
+            response = send(web, method, rule, valid_requests(world)[endpoint, method][index])
+            assert response.status_code < 400, (endpoint, method, index, response.status_code)
+
+
+def test_every_name_a_page_reads_is_fuzzed():
+    """The query names and form fields the pages' code reads are all made hostile above."""
+    code = "\n".join(path.read_text() for path in PAGE_CODE)
+    query = set(re.findall(r'request\.(?:args|values)\.get\("(\w+)"', code))
+    form = set(re.findall(r'request\.(?:form|values)\.get\("(\w+)"', code)) | set(CHANGE_FIELDS)
+    fuzzed = {where: {name for *_, w, name in targets() if w == where} for where in ("query", "form")}
+    assert query and query <= fuzzed["query"]
+    assert form and form <= fuzzed["form"]
+
+
+@pytest.mark.parametrize("target", targets(), ids=lambda t: f"{t[1]} {t[2]} #{t[3]} {t[4]} {t[5]}")
+@given_hostile_values
+@settings(max_examples=5, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+def test_no_hostile_value_gives_a_500(web, organisation, world, target, value):
+    endpoint, method, rule, index, where, name = target
+    request = valid_requests(world)[endpoint, method][index]
+    getattr(request, where)[name] = value
+    response = send(web, method, rule, request)
+    assert response.status_code < 500, response.get_data(as_text=True)[:2000]
+    if response.status_code >= 400:
+        assert response.mimetype == "text/html"  # a page for people, never the API's JSON
