@@ -19,6 +19,9 @@ from ..schemas.errors import ErrorSchema
 from ..services.org import CODE, CODE_MAX
 
 PREFIX = "/api/v1"
+RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before sending it again.",
+                               "required": True, "schema": {"type": "integer", "minimum": 0,
+                                                            "maximum": 3600}}}
 WRITE_METHODS = {"POST", "PUT", "PATCH"}
 
 
@@ -137,6 +140,10 @@ class Blueprint(flask_smorest.Blueprint):
     def error(self, status, description, **kwargs):
         """Document an error answer of a view, in the API's error shape."""
         return self.alt_response(status, schema=ErrorSchema, description=description, **kwargs)
+
+    def unavailable(self, description):
+        """Document a 503: the same request may succeed after Retry-After seconds."""
+        return self.error(503, description, headers=RETRY_AFTER)
 
     @staticmethod
     def _prepare_errors_doc(doc, doc_info, **_kwargs):

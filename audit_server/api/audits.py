@@ -18,6 +18,8 @@ blp = resource_blueprint("audits", __name__, "/audits", description="Audits")
 @blp.error(409, "This id was used for an audit with other content.")
 @blp.error(422, "Not a valid audit: a field, an answer for this checklist, or a location you "
                 "cannot audit (each named in fields).")
+@blp.unavailable("Audits of the same location kept changing its corrective actions at the same "
+                 "moment: send it again after Retry-After seconds.")
 def submit(submission):
     """Submit an audit. Safe to retry: the client's id makes it idempotent."""
     audit, created = audits.submit_audit(current_user, submission)

@@ -14,9 +14,6 @@ blp = resource_blueprint("audit_photos", __name__, "/audits", description="Photo
 action_blp = resource_blueprint("action_photos", __name__, "/actions",
                                 description="Photos of corrective actions",
                                 body="multipart", body_limit="PHOTO_MAX_BYTES")
-RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before sending it again.",
-                               "required": True, "schema": {"type": "integer", "minimum": 0,
-                                                            "maximum": 3600}}}
 
 
 def photo_upload(blueprint, form_schema):
@@ -29,8 +26,8 @@ def photo_upload(blueprint, form_schema):
         blueprint.error(413, "The photo is too large."),
         blueprint.error(415, f"Not a {FORMAT_NAMES} image."),
         blueprint.error(422, "A field is not valid, or the image is damaged or has too many pixels."),
-        blueprint.error(503, "The server is busy with other photos: send it again after "
-                             "Retry-After seconds.", headers=RETRY_AFTER),
+        blueprint.unavailable("The server is busy with other photos: send it again after "
+                              "Retry-After seconds."),
     )
 
     def decorate(view):

@@ -17,7 +17,7 @@ from ..models.types import utcnow
 from . import access
 from .actions import follow_up_audit
 from .checklists import find_version, validate_answers
-from .errors import Conflict, InvalidInput, NotFound
+from .errors import Conflict, InvalidInput, NotFound, Unavailable
 from .photos import store_photo
 from .scoring import iter_items, score_answers
 
@@ -80,7 +80,9 @@ def submit_audit(user, data):
             # Another audit of the same location opened or changed one of these
             # actions at the same moment: try again on top of what it stored.
             db.session.rollback()
-    raise Conflict("The audit could not be stored: its actions kept changing; send it again.")
+    # A passing clash, not a refusal of this audit: the phone's outbox retries a 503.
+    raise Unavailable("The audit could not be stored: its actions kept changing; send it again.",
+                      retry_after=1)
 
 
 def _replay(user, data):

@@ -101,6 +101,27 @@ def test_the_audit_and_its_actions_are_stored_together_or_not_at_all(app, client
     assert action_rows(app) == []
 
 
+def test_actions_that_keep_changing_are_a_503_to_retry_and_store_nothing(app, client, organisation,
+                                                                         monkeypatch):
+    """Another audit of the location changing the same actions, every time: the phone is
+    told to send it again later (its outbox retries a 503), not that the audit is wrong."""
+    import audit_server.services.audits as audit_service
+
+    def always_clashing(*_args):
+        raise sa.exc.IntegrityError("INSERT INTO corrective_actions", {}, Exception("taken"))
+
+    monkeypatch.setattr(audit_service, "follow_up_audit", always_clashing)
+    body = audit_body(organisation.locations["N1"], WALK_IN, failing("smile"))
+    r = client.post("/api/v1/audits", json=body, headers=organisation.headers("manager"))
+    assert r.status_code == 503, r.get_json()
+    assert r.headers["Retry-After"] == "1"
+    assert r.get_json()["error"]["code"] == "unavailable"
+    assert count_rows(app, Audit) == 0
+    monkeypatch.undo()
+    r = client.post("/api/v1/audits", json=body, headers=organisation.headers("manager"))
+    assert r.status_code == 201
+
+
 def test_a_passing_audit_opens_nothing(app, client, organisation):
     audit = submit(client, organisation)
     assert audit["actions"] == []
