@@ -50,7 +50,10 @@ class CorrectiveAction(db.Model):
     status: Mapped[str] = mapped_column(sa.String(16), default="open")
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The latest move to done (cleared when reopened), and the first one ever: reports
+    # time the fix by the first (a reopened action was not fixed on time).
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     repeat_count: Mapped[int] = mapped_column(default=0)
@@ -82,6 +85,7 @@ class CorrectiveAction(db.Model):
         sa.Index("ix_corrective_actions_status_due", "status", "due_at"),
         sa.Index("ix_corrective_actions_owner_status", "owner_id", "status"),
         sa.Index("ix_corrective_actions_location_opened", "location_id", "opened_at"),
+        sa.Index("ix_corrective_actions_location_first_done", "location_id", "first_done_at"),
     )
 
     @hybrid_method

@@ -1,6 +1,6 @@
 """A submitted audit, its answers and the score it got."""
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -48,6 +48,11 @@ class Audit(AuditOutcome, db.Model):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The day of `submitted_at` on the location's clock, fixed at submission: reports
+    # group audits into the location's days and Monday-to-Sunday weeks by it, the same
+    # on both databases (SQLite knows no time zones). Every audit has one; the column
+    # is nullable only so that migration 0006 could add it without rebuilding the table.
+    local_date: Mapped[date | None] = mapped_column(sa.Date)
     notes: Mapped[str] = mapped_column(sa.Text, default="")
     # SHA-256 of the normalised submission: tells a replay from a conflict.
     content_hash: Mapped[str] = mapped_column(sa.String(64))
@@ -87,4 +92,5 @@ class Audit(AuditOutcome, db.Model):
         sa.Index("ix_audits_location_submitted", "location_id", "submitted_at"),
         sa.Index("ix_audits_checklist_submitted", "checklist_id", "submitted_at"),
         sa.Index("ix_audits_submitted", "submitted_at"),
+        sa.Index("ix_audits_location_checklist_date", "location_id", "checklist_id", "local_date"),
     )

@@ -269,6 +269,7 @@ def _move(action, status, actor_id, note, now):
     action.updated_at = now
     if status == "done":
         action.closed_at = now
+        action.first_done_at = action.first_done_at or now
     elif status == "verified":
         action.verified_at = now
     elif status == "reopened":

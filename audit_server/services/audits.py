@@ -4,6 +4,7 @@ import hashlib
 import json
 from datetime import timedelta
 from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -11,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
-from ..models import Audit, CorrectiveAction, Photo
+from ..models import Audit, CorrectiveAction, Location, Photo
 from ..models.audits import AuditOutcome
 from ..models.types import utcnow
 from . import access
@@ -64,7 +65,11 @@ def submit_audit(user, data):
         raise InvalidInput("The submission time is in the future.",
                            {"submitted_at": ["Must not be in the future."]})
     validate_answers(checklist, data["answers"])
-    audit = new_audit(user, data, checklist)
+    timezone_name = db.session.scalar(
+        sa.select(Location.timezone).where(Location.id == data["location_id"]))
+    if timezone_name is None:
+        raise InvalidInput("Unknown location.", {"location_id": ["Unknown location."]})
+    audit = new_audit(user, data, checklist, timezone_name)
 
     for _ in range(STORE_ATTEMPTS):
         try:
@@ -107,8 +112,9 @@ class SubmittedAudit(AuditOutcome, SimpleNamespace):
     loads the ORM Audit."""
 
 
-def new_audit(user, data, checklist):
-    """A SubmittedAudit, scored, for valid submission data (not stored yet)."""
+def new_audit(user, data, checklist, timezone_name):
+    """A SubmittedAudit, scored, for valid submission data (not stored yet) at a
+    location on the clock `timezone_name`."""
     values = {k: a.get("value") for k, a in data["answers"].items()}
     score = score_answers(checklist.definition, values)
     return SubmittedAudit(
@@ -120,6 +126,7 @@ def new_audit(user, data, checklist):
         started_at=data["started_at"],
         submitted_at=data["submitted_at"],
         received_at=utcnow(),
+        local_date=data["submitted_at"].astimezone(ZoneInfo(timezone_name)).date(),
         notes=data.get("notes") or "",
         content_hash=_content_hash(data, checklist.version),
         score_percent=score.percent,

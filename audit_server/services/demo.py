@@ -121,7 +121,7 @@ def seed_audits(count, until, seed=7):
     submissions.sort(key=lambda s: s[2]["submitted_at"])
     made = 0
     for n, (location, checklist, data) in enumerate(submissions):
-        audit = new_audit(managers[location.id], data, checklist)
+        audit = new_audit(managers[location.id], data, checklist, location.timezone)
         stored = insert_audit(audit, managers[location.id])
         if stored is not None:
             follow_up_audit(audit, checklist, stored.actions_pending)

@@ -300,6 +300,16 @@ def test_reopening_needs_a_note_and_clears_the_after_photo(app, client, organisa
     assert action["status"] == "reopened" and action["closed_at"] is None
     assert action["has_after_photo"] is False
 
+    with app.app_context():
+        first_done = db.session.get(CorrectiveAction, action["id"]).first_done_at
+    assert first_done is not None
+    upload_after_photo(client, organisation, action)
+    action = action_for(client, organisation, audit, "floor_clean")
+    assert patch(client, organisation, action, status="done", note="Mopped again.").status_code == 200
+    with app.app_context():
+        # Reports time the fix by its first move to done (REPORTS: time to close).
+        assert db.session.get(CorrectiveAction, action["id"]).first_done_at == first_done
+
 
 def test_a_comment_alone_is_a_note_on_the_timeline(client, organisation):
     audit = submit(client, organisation, answers=failing("smile"))

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from audit_server.extensions import db
 from audit_server.models import Audit
-from tests.helpers import audit_body, best_phone, best_walk_in
+from tests.helpers import audit_body, best_phone, best_walk_in, submit
 
 
 def count_rows(app):
@@ -36,6 +36,18 @@ def test_submit_walk_in_returns_201_with_score(client, organisation):
     assert audit["score"]["sections"][0]["id"] == "first_five_seconds"
     assert audit["answers"]["first_noticed"]["value"] == "A tidy shop and a smile"
     assert audit["auditor_id"] == organisation.ids["manager"]
+
+
+@pytest.mark.parametrize("location, submitted, local_day", [
+    ("N1", datetime(2026, 11, 29, 23, 30, tzinfo=timezone.utc), "2026-11-30"),  # Madrid: Monday
+    ("S1", datetime(2026, 11, 30, 3, 0, tzinfo=timezone.utc), "2026-11-29"),   # Mexico: Sunday
+])
+def test_an_audit_is_dated_on_its_location_s_clock(app, client, organisation, location, submitted,
+                                                   local_day):
+    role = "manager" if location == "N1" else "manager_s"
+    audit = submit(client, organisation, role=role, location=location, at=submitted)
+    with app.app_context():
+        assert db.session.get(Audit, uuid.UUID(audit["id"])).local_date.isoformat() == local_day
 
 
 def test_worked_examples_through_the_api(client, organisation):
