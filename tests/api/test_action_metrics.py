@@ -44,7 +44,9 @@ def known_actions(app, client, organisation):
             sa.select(Location.code, CorrectiveAction.item_id, CorrectiveAction.id)
             .select_from(CorrectiveAction).join(CorrectiveAction.location))}
     for key, values in plan.items():
-        set_columns(app, ids[key], **{"opened_at": t0, **values})
+        # Done and verified actions were first done when they were closed.
+        first_done = {"first_done_at": values["closed_at"]} if "closed_at" in values else {}
+        set_columns(app, ids[key], **{"opened_at": t0, **first_done, **values})
     return t0
 
 
