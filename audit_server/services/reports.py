@@ -14,7 +14,7 @@ value). Every query is scoped through services/access.py.
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -25,6 +25,7 @@ from ..models.types import utcnow
 from . import access
 from .checklists import current_checklists
 from .errors import InvalidInput, NotFound
+from .org import is_time_zone
 from .sql_dialects import (array_elements, json_number, json_text, json_true, medians,
                            object_entries, seconds_between, week_start)
 
@@ -40,6 +41,7 @@ METRIC_GROUPS = ("location", "region")
 CURRENT, PREVIOUS = 1, 0
 PHONE = "phone"
 SECONDS_PER_HOUR = 3600
+TIME_ZONE_ERROR = "Must be an IANA time zone name, e.g. Europe/Madrid."
 
 
 # --- periods ---------------------------------------------------------------------
@@ -72,11 +74,9 @@ class Period:
 
 
 def _zone(name):
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        message = "Must be an IANA time zone name, e.g. Europe/Madrid."
-        raise InvalidInput("Unknown time zone.", {"tz": [message]}) from None
+    if not is_time_zone(name):
+        _refuse("tz", TIME_ZONE_ERROR)
+    return ZoneInfo(name)
 
 
 def _midnight(day, zone):
