@@ -1,4 +1,5 @@
-"""The HTML pages for the phone: sign-in, home, the two audits and the corrective actions."""
+"""The HTML pages: sign-in, home, the two audits, the corrective actions, and the pages of
+a location and of a submitted audit."""
 from flask import Blueprint
 
 from ..schemas.base import ID_RANGE
@@ -18,7 +19,8 @@ def query_id(text):
 
 
 def init_app(app):
-    from . import actions, audits, auth, compression, errors, home, i18n, offline, security  # noqa: F401 (routes)
+    from . import (actions, audits, auth, compression, errors, home, i18n, locations,  # noqa: F401 (routes)
+                   offline, security)
 
     i18n.init_app(app)
     security.init_app(app)

@@ -46,6 +46,7 @@ class World:
 
     n1: int
     code: str
+    audit_id: str
     action_id: int
     photo_id: str
     regional_id: int
@@ -60,9 +61,12 @@ def valid_requests(world):
         ("photo_files.serve", "GET"): [PageRequest(path={"photo_id": world.photo_id, "size": "thumb"})],
         ("web.home", "GET"): [PageRequest(query={"location": world.n1})],
         ("web.location_door", "GET"): [PageRequest(path={"code": world.code})],
+        ("web.location", "GET"): [PageRequest(path={"code": world.code}, query={"page": 1})],
+        ("web.audit", "GET"): [PageRequest(path={"audit_id": world.audit_id})],
         ("web.walk_in", "GET"): [PageRequest(query={"location": world.n1})],
         ("web.phone", "GET"): [PageRequest(query={"location": world.n1})],
-        ("web.my_actions", "GET"): [PageRequest(query={"show": "all", "page": 1})],
+        ("web.my_actions", "GET"): [PageRequest(query={"show": "all", "page": 1}),
+                                    PageRequest(query={"show": "verify", "page": 1})],
         ("web.action", "GET"): [PageRequest(path=action)],
         ("web.change_action", "POST"): [
             PageRequest(path=action, form={"version": world.version(), "note": "Fregona pedida ☔"}),
@@ -95,7 +99,7 @@ def page_routes():
 def targets():
     """(endpoint, method, rule, which of its requests, where, name) for every value a page
     takes: its path values and the query names pages read, and each request's form fields."""
-    shapes = valid_requests(World(1, "N1", 1, str(uuid.uuid4()), 1, version=lambda: 1))
+    shapes = valid_requests(World(1, "N1", str(uuid.uuid4()), 1, str(uuid.uuid4()), 1, version=lambda: 1))
     found = []
     for endpoint, method, rule in page_routes():
         found += [(endpoint, method, rule, 0, "path", name) for name in ARGUMENT.findall(rule)]
@@ -134,7 +138,7 @@ def world(client, web, organisation):
     assert photo.status_code == 201, photo.get_json()
     action_id = audit["actions"][0]["id"]
     web.login(organisation.emails["manager"])
-    return World(organisation.locations["N1"], "N1", action_id, photo.get_json()["id"],
+    return World(organisation.locations["N1"], "N1", audit["id"], action_id, photo.get_json()["id"],
                  organisation.ids["regional"],
                  version=lambda: db.session.get(CorrectiveAction, action_id).version)
 
