@@ -5,8 +5,9 @@ import functools
 import json
 import os
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import psycopg
 import sqlalchemy as sa
@@ -165,16 +166,24 @@ def audit_body(location_id, checklist_id=WALK_IN, answers=None, **extra):
 
 
 def submit(client, organisation, role="manager", location="N1", answers=None, at=None,
-           expect=201):
-    """Submit a walk-in audit (submitted `at`, default a minute ago) and return its JSON."""
+           expect=201, checklist_id=WALK_IN):
+    """Submit an audit (a walk-in unless `checklist_id` says otherwise; submitted `at`,
+    default a minute ago) and return its JSON."""
     extra = {}
     if at is not None:
         extra = {"started_at": (at - timedelta(minutes=2)).isoformat(),
                  "submitted_at": at.isoformat()}
-    body = audit_body(organisation.locations[location], WALK_IN, answers, **extra)
+    body = audit_body(organisation.locations[location], checklist_id, answers, **extra)
     r = client.post("/api/v1/audits", json=body, headers=organisation.headers(role))
     assert r.status_code == expect, r.get_json()
     return r.get_json()
+
+
+def local_noon(days_ago, zone="Europe/Madrid"):
+    """Noon on a location's clock `days_ago` days before its today, as a UTC instant: a
+    moment whose local date is exactly that many days back, whatever the time of day."""
+    today = datetime.now(ZoneInfo(zone)).date()
+    return datetime.combine(today - timedelta(days=days_ago), time(12), ZoneInfo(zone)).astimezone(timezone.utc)
 
 
 def set_columns(app, action_id, **values):

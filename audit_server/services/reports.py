@@ -539,6 +539,12 @@ def _labels(checklists, key):
     return labels
 
 
+def item_label(checklist_id, item_id):
+    """An item's label ({"es", "en"}) as the reports give it (the current version's text,
+    else that of the stored version that has it); KeyError if no version has it."""
+    return _labels(report_checklists(checklist_id), "items")[(checklist_id, item_id)]
+
+
 def _sections(scope, period, checklists):
     found = section_scores(scope, period)
     titles = _labels(checklists, "sections")

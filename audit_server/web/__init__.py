@@ -19,8 +19,8 @@ def query_id(text):
 
 
 def init_app(app):
-    from . import (actions, audits, auth, compression, errors, home, i18n, locations,  # noqa: F401 (routes)
-                   offline, security)
+    from . import (actions, audits, auth, compression, errors, figures, home, i18n,  # noqa: F401 (routes)
+                   locations, offline, reports, security)
 
     i18n.init_app(app)
     security.init_app(app)
