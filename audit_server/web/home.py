@@ -9,6 +9,7 @@ from ..services.actions import VERIFIER_ROLES
 from ..services.checklists import current_checklist_of_kind
 from ..services.errors import NotFound
 from . import bp, query_id
+from .reports import home_regions
 
 
 def chosen_location(locations, location_id):
@@ -48,6 +49,7 @@ def render_regional_home(locations):
         waiting=waiting, waiting_total=waiting_total,
         critical=critical, critical_total=critical_total, critical_days=my_work.CRITICAL_DAYS,
         actions=my_work.open_corrective_actions(current_user),
+        **home_regions(current_user),
     )
 
 

@@ -56,6 +56,11 @@ class Filters:
     tz: str | None = None
 
     @property
+    def chosen_preset(self):
+        """The preset the page shows: the one asked for, else the default unless dates were."""
+        return self.preset or (None if self.from_date or self.to_date else reports.DEFAULT_PRESET)
+
+    @property
     def period_query(self):
         """The query string that asks for this period again."""
         asked = {"period": self.preset, "from": self.from_date and self.from_date.isoformat(),
@@ -150,6 +155,14 @@ def weekly_chart(report, checklists):
                             [(week["week"], week["score"]) for week in row["weeks"]])
               for row in report["weekly"]]
     return charts.line_chart(series, weeks[0], weeks[-1] + timedelta(days=6))
+
+
+def home_regions(user):
+    """What the region cards of a regional manager's (or an admin's) home show: each of
+    her regions' headline figures over the default period, beside the previous one's."""
+    report = reports.organisation_report(user, _period_for(Filters()))
+    return {"regions": report["regions"], "checklists": _by_id(report["checklists"]),
+            "filters": Filters()}
 
 
 @bp.route("/reports/regions/<code:code>")

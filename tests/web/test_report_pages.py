@@ -174,6 +174,8 @@ def test_the_report_in_spanish(web, organisation, region_n):
 
 def test_the_period_form_chooses_the_period_and_the_checklist(web, organisation, region_n):
     web.login(organisation.emails["regional"])
+    assert re.search(r'<a href="/reports/regions/N\?period=last_30_days"\s+aria-current="page">',
+                     web.get("/reports/regions/N").get_data(as_text=True))  # the default
     week = report(web, "/reports/regions/N?period=last_7_days")
     # The three walk-ins of the last 3 days; nothing in the 7 days before them.
     assert week.tiles["headline"]["Five-second walk-in"] == "89 % | 3 audits | Previous period: —"
@@ -291,3 +293,17 @@ def test_the_region_report_over_real_http(gunicorn_server, organisation, region_
     assert page.tiles["headline"]["Five-second walk-in"].startswith("89 % | 3 audits")
     refused = session.get(f"{gunicorn_server}/reports/regions/N?from=2026-12-01&to=2026-11-01")
     assert refused.status_code == 422 and "text/html" in refused.headers["Content-Type"]
+
+
+def test_the_regional_home_has_a_card_per_region_with_its_last_30_days(web, organisation, region_n):
+    web.login(organisation.emails["regional"])
+    home = web.get("/", headers=ENGLISH).get_data(as_text=True)
+    cards = ReportPage(home).tiles
+    assert set(cards) == {"region-N"}
+    assert cards["region-N"]["Five-second walk-in"] == "89 % | 3 audits | ▲ +16 pts better | Previous period: 73 %"
+    assert cards["region-N"]["Overdue actions"] == "1 | now"
+    assert 'href="/reports/regions/N"' in home and 'href="/reports" aria-current' not in home
+    web.login(organisation.emails["admin"])
+    home = web.get("/", headers=ENGLISH).get_data(as_text=True)
+    assert set(ReportPage(home).tiles) == {"region-N", "region-S"}
+    assert "All regions side by side" in home
