@@ -687,11 +687,13 @@ def organisation_report(user, period, checklist_id=None, now=None):
 
 def failed_item_audits(user, code, checklist_id, item_id, period, page, per_page):
     """One page of the region's audits of the period in which the item failed, newest
-    first, and their total: rows {audit_id, location, local_date, score, comment}."""
+    first, and their total: rows {audit_id, location, local_date, score, comment}.
+    NotFound unless the user may read the region's report and a current checklist has
+    the item (in any of its stored versions)."""
     region = visible_region(user, code)
-    checklists = report_checklists(checklist_id)
-    if (checklist_id, item_id) not in _labels(checklists, "items"):
-        raise NotFound("No such item.")
+    checklist = current_checklists().get(checklist_id)
+    if checklist is None or (checklist_id, item_id) not in _labels([checklist], "items"):
+        raise NotFound("No such checklist item.")
     scope = Scope(user, region.id, (checklist_id,))
     stmt = _audit_rows(scope, "location", Audit.id, Audit.submitted_at, Audit.local_date,
                        Audit.score_percent, json_text(Audit.answers, item_id, "comment")

@@ -96,7 +96,7 @@ def region_n(client, organisation, app):
     submit(client, organisation, "regional", "N1", failing("floor_clean"), local_noon(3))
     submit(client, organisation, "regional", "N1", None, local_noon(2))
     greeting = submit(client, organisation, "regional", "N2", failing("greeted_within_5s"), local_noon(1))
-    submit(client, organisation, "regional", "N2", best_phone(), local_noon(20), checklist_id=PHONE_CALL)
+    submit(client, organisation, "regional", "N2", best_phone(), local_noon(20), checklist=PHONE_CALL)
     submit(client, organisation, "admin", "S1", None, local_noon(2, "America/Mexico_City"))
     actions = {a.item_id: a for a in db.session.scalars(sa.select(CorrectiveAction))}
     assert set(actions) == {"smile", "floor_clean", "greeted_within_5s"}
