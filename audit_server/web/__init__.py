@@ -1,8 +1,9 @@
 """The HTML pages: sign-in, home, the two audits, the corrective actions, and the pages of
 a location and of a submitted audit."""
-from flask import Blueprint
+from flask import Blueprint, request
 
 from ..schemas.base import ID_RANGE
+from ..schemas.common import MAX_PAGE
 
 bp = Blueprint("web", __name__)
 
@@ -16,6 +17,12 @@ def query_id(text):
     if not ID_RANGE.min <= value <= ID_RANGE.max:
         raise ValueError(f"not an id: {text!r}")
     return value
+
+
+def query_page():
+    """The page of a list a page's query string asks for (`?page=3`): 1 for junk or less,
+    at most MAX_PAGE."""
+    return min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
 
 
 def init_app(app):

@@ -17,12 +17,11 @@ from ..models.types import utcnow
 from ..request_bodies import declare_body
 from ..schemas.actions import ActionChangeSchema
 from ..schemas.base import TEXT_MAX
-from ..schemas.common import MAX_PAGE
 from ..schemas.photos import CAPTION_MAX, ActionPhotoUploadSchema
 from ..services import actions, my_work
 from ..services.errors import (Conflict, Forbidden, ImageTooBig, InvalidInput, NotFound,
                                ServiceError, TooLarge, Unavailable, UnsupportedType)
-from . import bp
+from . import bp, query_page
 
 PER_PAGE = 20
 ACTION_ID = "<id:action_id>"
@@ -73,7 +72,7 @@ def my_actions():
     """My unverified actions (with ?show=all, everyone's I may see): overdue first; or,
     with ?show=verify, those marked done waiting for verification, the longest waiting first."""
     show = request.args.get("show")
-    page = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
+    page = query_page()
     if show == "verify":
         rows, total = my_work.waiting_for_verification(current_user, page, PER_PAGE)
     else:

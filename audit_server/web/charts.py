@@ -15,7 +15,8 @@ from datetime import timedelta
 # The line chart's coordinate box. It is scaled to its container's width, so its text
 # is sized for a phone (12 units are 11 px on a 330-px-wide card) and grows on a laptop.
 WIDTH, HEIGHT = 360, 190
-PLOT_LEFT, PLOT_RIGHT, PLOT_TOP, PLOT_BOTTOM = 34, 350, 8, 166
+# (The right margin leaves room for half of the last date's label.)
+PLOT_LEFT, PLOT_RIGHT, PLOT_TOP, PLOT_BOTTOM = 34, 340, 8, 166
 SCORE_TICKS = (0, 25, 50, 75, 100)
 # A series is told apart by its line and its marker as well as its colour (CSS .series-N).
 SERIES_STYLES = (("solid", "circle"), ("dashed", "square"), ("dotted", "diamond"))

@@ -7,8 +7,8 @@ from flask_login import current_user, login_required
 from ..services import audits, my_work, org
 from ..services.actions import VERIFIER_ROLES
 from ..services.checklists import current_checklist_of_kind
-from ..services.errors import NotFound
 from . import bp, query_id
+from .locations import location_or_404
 from .reports import home_regions
 
 
@@ -69,8 +69,4 @@ def home():
 @login_required
 def location_door(code):
     """The URL of the QR code at a location's door."""
-    try:
-        location = org.location_by_code(current_user, code)
-    except NotFound:
-        abort(404)
-    return render_home(org.visible_locations(current_user), location)
+    return render_home(org.visible_locations(current_user), location_or_404(code))

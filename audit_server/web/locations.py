@@ -4,16 +4,15 @@ from datetime import timedelta
 from math import ceil
 from zoneinfo import ZoneInfo
 
-from flask import abort, render_template, request
+from flask import abort, render_template
 from flask_login import current_user, login_required
 
 from ..models.actions import PENDING
 from ..models.types import utcnow
-from ..schemas.common import MAX_PAGE
 from ..services import actions, audits, my_work, org
 from ..services.checklists import current_checklist_of_kind
 from ..services.errors import NotFound
-from . import bp
+from . import bp, query_page
 from .charts import Series, line_chart
 from .i18n import localized
 
@@ -35,14 +34,19 @@ def history_chart(location, checklists, today):
     ], since, today)
 
 
+def location_or_404(code):
+    """The location of a code in a page's path, if the user may see it."""
+    try:
+        return org.location_by_code(current_user, code)
+    except NotFound:
+        abort(404)
+
+
 @bp.route("/locations/<code:code>")
 @login_required
 def location(code):
-    try:
-        place = org.location_by_code(current_user, code)
-    except NotFound:
-        abort(404)
-    page = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
+    place = location_or_404(code)
+    page = query_page()
     listed, total = audits.list_audits(current_user, page, AUDITS_PER_PAGE, location_id=place.id)
     now = utcnow()
     open_actions, _ = actions.list_actions(current_user, 1, OPEN_ACTIONS_MAX, statuses=PENDING,

@@ -16,12 +16,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from marshmallow import EXCLUDE, ValidationError
 
-from ..schemas.common import MAX_PAGE
 from ..schemas.reports import PeriodArgs, ReportQuerySchema
 from ..services import reports
 from ..services.checklists import current_checklists
 from ..services.errors import InvalidInput, NotFound
-from . import bp, charts
+from . import bp, charts, query_page
 from .i18n import local_date, local_datetime, localized
 
 PER_PAGE = 20
@@ -215,7 +214,7 @@ def reports_overview():
 @login_required
 def failed_item(code, checklist_id, item_id):
     """The region's audits of the period in which an item failed, newest first."""
-    page = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
+    page = query_page()
     try:
         region = reports.visible_region(current_user, code)
     except NotFound:

@@ -1,6 +1,6 @@
 """The charts' geometry (web/charts.py) and their markup (templates/_charts.html).
 
-Coordinates are worked out by hand from the line chart's box: x from 34 to 350 over the
+Coordinates are worked out by hand from the line chart's box: x from 34 to 340 over the
 days of the window, y from 166 (0 %) to 8 (100 %), so y = 166 - 1.58 * score."""
 from datetime import date, timedelta
 
@@ -14,15 +14,15 @@ SEPTEMBER = (date(2026, 9, 1), date(2026, 9, 30))  # a Tuesday to a Wednesday: 2
 def test_scores_of_the_same_or_the_next_week_are_joined_and_a_week_without_one_breaks_the_line():
     walk_in = Series("Walk-in", [
         (date(2026, 9, 1), 80.0),   # Tuesday, week of 31 Aug: x 34, y 39.6
-        (date(2026, 9, 3), 60.0),   # Thursday, same week: x 34 + 316 * 2 / 29 = 55.8, y 71.2
-        (date(2026, 9, 6), 50.0),   # Sunday, same week: x 34 + 316 * 5 / 29 = 88.5, y 87.0
-        (date(2026, 9, 7), 100.0),  # Monday, the next week: joined; x 99.4, y 8.0
-        (date(2026, 9, 21), 0.0),   # the week of 14 Sep has none: a new run; x 251.9, y 166.0
+        (date(2026, 9, 3), 60.0),   # Thursday, same week: x 34 + 306 * 2 / 29 = 55.1, y 71.2
+        (date(2026, 9, 6), 50.0),   # Sunday, same week: x 34 + 306 * 5 / 29 = 86.8, y 87.0
+        (date(2026, 9, 7), 100.0),  # Monday, the next week: joined; x 97.3, y 8.0
+        (date(2026, 9, 21), 0.0),   # the week of 14 Sep has none: a new run; x 245.0, y 166.0
     ])
     chart = line_chart([walk_in], *SEPTEMBER)
     (drawn,) = chart.series
-    assert drawn.runs == ["M34.0,39.6 L55.8,71.2 L88.5,87.0 L99.4,8.0"]
-    assert drawn.markers == [(34.0, 39.6), (55.8, 71.2), (88.5, 87.0), (99.4, 8.0), (251.9, 166.0)]
+    assert drawn.runs == ["M34.0,39.6 L55.1,71.2 L86.8,87.0 L97.3,8.0"]
+    assert drawn.markers == [(34.0, 39.6), (55.1, 71.2), (86.8, 87.0), (97.3, 8.0), (245.0, 166.0)]
     assert drawn.scores == 5
 
 
@@ -31,9 +31,9 @@ def test_an_explicit_gap_breaks_the_line_and_a_lone_score_is_a_marker_only():
     chart = line_chart([Series("Fono", list(zip(weeks, [70.0, None, 90.0, 40.0])))],
                        weeks[0], weeks[-1])
     (drawn,) = chart.series
-    # 21 days: x = 34 + 316 * days / 21; the first score, alone before the gap, has no line.
-    assert drawn.runs == ["M244.7,23.8 L350.0,102.8"]
-    assert drawn.markers == [(34.0, 55.4), (244.7, 23.8), (350.0, 102.8)]
+    # 21 days: x = 34 + 306 * days / 21; the first score, alone before the gap, has no line.
+    assert drawn.runs == ["M238.0,23.8 L340.0,102.8"]
+    assert drawn.markers == [(34.0, 55.4), (238.0, 23.8), (340.0, 102.8)]
 
 
 def test_each_series_has_its_own_line_and_marker_and_the_table_has_every_score_by_date():

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import requests
+from babel.dates import format_date
 import sqlalchemy as sa
 
 from audit_server.extensions import db
@@ -236,7 +237,25 @@ def test_the_audits_where_an_item_failed(web, organisation, region_n):
     assert report(web, "/reports/regions/N/items/five_second_walk_in/smile?period=last_7_days").tables.get(
         "failed-audits") is None  # the smile failed 40 days ago only
     assert web.get("/reports/regions/N/items/five_second_walk_in/no_such_item").status_code == 404
+    assert web.get("/reports/regions/N/items/five_second_walk_in/smile?page=junk").status_code == 200
     assert web.get("/reports/regions/N/items/no_such_checklist/smile").status_code == 404
+
+
+def test_the_audits_where_an_item_failed_come_a_page_at_a_time(web, organisation, region_n, monkeypatch):
+    monkeypatch.setattr("audit_server.web.reports.PER_PAGE", 1)
+    web.login(organisation.emails["regional"])
+    path = "/reports/regions/N/items/five_second_walk_in/floor_clean?period=last_90_days"
+    first = web.get(path, headers=ENGLISH).get_data(as_text=True)  # 3 and 40 days ago, newest first
+    assert [row[0] for row in ReportPage(first).tables["failed-audits"]] == [written_day(3)]
+    assert "Page 1 of 2" in first
+    assert 'href="/reports/regions/N/items/five_second_walk_in/floor_clean?period=last_90_days&amp;page=2#audits-title"' in first
+    second = ReportPage(web.get(path + "&page=2", headers=ENGLISH).get_data(as_text=True))
+    assert [row[0] for row in second.tables["failed-audits"]] == [written_day(40)]
+
+
+def written_day(days_ago):
+    """A day `days_ago` days back on Madrid's clock, as an English page writes it."""
+    return format_date(local_noon(days_ago).astimezone(MADRID).date(), format="medium", locale="en")
 
 
 def test_the_overview_shows_each_region_the_admin_sees(web, organisation, region_n):
