@@ -4,7 +4,7 @@ Starts the app on a temporary SQLite database with the demo data, then, for each
 page, opens a fresh phone (empty cache) in Debian's chromium with a slow mobile
 network (1.6 Mbps down, 750 kbps up, 150 ms RTT) and a 4x slower CPU, and prints
 what went over the wire (compressed) and when the page was usable: the manager's
-home and audit pages, and the region report as its regional manager reads it (its
+home and audit pages, and the regional manager's home and her region's report (its
 charts and sparklines included).
 
     python bench/pages.py            (or: make bench)
@@ -38,7 +38,7 @@ TARGET_TOTAL, TARGET_JS = 150 * 1024, 60 * 1024
 MANAGER, REGIONAL = "madrid@momento.example", "norte@momento.example"
 # (name, path, who signs in)
 PAGES = (("home", "/", MANAGER), ("walk-in", "/audit/walk-in?location=1", MANAGER),
-         ("phone", "/audit/phone?location=1", MANAGER),
+         ("phone", "/audit/phone?location=1", MANAGER), ("regional home", "/", REGIONAL),
          ("region report", "/reports/regions/NORTE", REGIONAL))
 
 
