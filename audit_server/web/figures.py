@@ -104,11 +104,10 @@ def shown(figure, name):
     if figure["change"] is None:
         return Shown(value, previous, "", None, None)
     change = _rounded(figure["change"], unit.decimals)
-    if change == 0:
-        return Shown(value, previous, str(unit.change % {"n": _number(change.copy_abs(), unit.decimals)}),
-                     "same", None)
-    sign = "+" if change > 0 else MINUS
+    sign = "+" if change > 0 else MINUS if change < 0 else ""
     text = str(unit.change % {"n": sign + _number(change.copy_abs(), unit.decimals)})
+    if change == 0:
+        return Shown(value, previous, text, "same", None)
     up = change > 0
     verdict = None if measure.better == 0 else ("better" if up == (measure.better > 0) else "worse")
     return Shown(value, previous, text, "up" if up else "down", verdict)

@@ -28,13 +28,13 @@ STALE_DAYS = 14  # a latest audit this many days old, or older, stands out
 PRESETS = {"last_7_days": _l("Last 7 days"), "last_30_days": _l("Last 30 days"),
            "last_90_days": _l("Last 90 days"), "this_month": _l("This month"),
            "last_month": _l("Last month")}
+DATES = _l("Give both dates, the first no later than the second, at most 400 days apart, "
+           "from the year 2000 to 2099.")
 # Why the period or checklist asked for cannot be shown, by the field refused (first match wins).
 PROBLEMS = {
     "period": _l("Choose one of the periods offered, or two dates, not both."),
-    "from": _l("Give both dates, the first no later than the second, at most 400 days "
-               "apart, from the year 2000 to 2099."),
-    "to": _l("Give both dates, the first no later than the second, at most 400 days "
-             "apart, from the year 2000 to 2099."),
+    "from": DATES,
+    "to": DATES,
     "checklist_id": _l("There is no such checklist: choose one of those offered."),
     "tz": _l("There is no such time zone: give its IANA name, such as Europe/Madrid."),
 }
@@ -69,7 +69,8 @@ class Filters:
     @property
     def query(self):
         """The query string that asks for this period and checklist again."""
-        return {**self.period_query, **({"checklist_id": self.checklist_id} if self.checklist_id else {})}
+        checklist = {"checklist_id": self.checklist_id} if self.checklist_id else {}
+        return {**self.period_query, **checklist}
 
     def with_period(self, preset):
         return {**self.query, "period": preset, "from": None, "to": None}

@@ -14,7 +14,8 @@ import sqlalchemy as sa
 from audit_server.extensions import db
 from audit_server.models import CorrectiveAction
 from audit_server.models.types import utcnow
-from audit_server.services import org
+from audit_server.services import org, reports
+from audit_server.web.reports import PRESETS
 from tests.helpers import PASSWORD, PHONE_CALL, best_phone, failing, local_noon, set_columns, submit
 
 MADRID = ZoneInfo("Europe/Madrid")
@@ -116,7 +117,10 @@ def report(web, path="/reports/regions/N", headers=ENGLISH):
 
 def test_the_region_report_shows_the_figures_as_worked_out_by_hand(web, organisation, region_n):
     web.login(organisation.emails["regional"])
-    page = report(web)
+    html = web.get("/reports/regions/N", headers=ENGLISH).get_data(as_text=True)
+    assert re.findall(r'class="sub( stale)?">(\d+ days? ago)', html) == [
+        (" stale", "20 days ago"), ("", "1 day ago"), ("", "2 days ago")]  # 14 days or more stand out
+    page = ReportPage(html)
     headline = page.tiles["headline"]
     # Walk-in: the mean of the audits' scores (86.7 + 100 + 80) / 3 = 88.9, not of the
     # locations' means (93.4 and 80: 86.7); before: 73.3, so +15.6 points.
@@ -171,6 +175,10 @@ def test_the_report_in_spanish(web, organisation, region_n):
     assert headline["Entrada de cinco segundos"] == (
         "89 % | 3 auditorías | ▲ +16 ptos mejor | Periodo anterior: 73 %")
     assert page.tiles["action-figures"]["Mediana de horas hasta cerrar"] == "720,0 h | Periodo anterior: —"
+
+
+def test_every_preset_the_service_knows_is_offered():
+    assert list(PRESETS) == list(reports.PRESETS)
 
 
 def test_the_period_form_chooses_the_period_and_the_checklist(web, organisation, region_n):
