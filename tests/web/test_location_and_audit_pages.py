@@ -287,3 +287,11 @@ def test_dates_of_the_chart_are_the_local_dates_of_the_audits(client, web, organ
     assert f'<th scope="row">{on:%b} {on.day}, {on.year}</th>' in page_text(web, "/locations/S1")
     next_day = on + timedelta(days=1)
     assert f'<th scope="row">{next_day:%b} {next_day.day}, {next_day.year}</th>' in page_text(web, "/locations/N1")
+
+
+def test_a_location_never_audited_says_so(web, organisation):
+    web.login(organisation.emails["regional"])
+    page = page_text(web, "/locations/N2", SPANISH)
+    assert "Ninguna auditoría en los últimos 90 días." in page and "<svg class=\"line-chart\"" not in page
+    assert "Todavía no hay auditorías." in page and "Nada abierto aquí." in page
+    assert page.count("aún sin auditar") == 2  # no latest walk-in, no latest call
