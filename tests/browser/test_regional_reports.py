@@ -105,3 +105,11 @@ def test_the_regional_manager_reads_her_region_and_verifies_a_fix(person, region
     assert not page.is_visible(".period-form") and not page.is_visible(".topbar")
     assert page.locator("#weekly-title ~ .chart .chart-table").bounding_box()["width"] > 200  # its numbers
     person.looks_at("reports-7-region-print")
+    page.emulate_media(media="screen")
+
+    page.click("nav.topnav >> text=Reports")  # her regions side by side: one, here
+    page.wait_for_selector("#region-N")
+    assert nothing_sticks_out(page)
+    person.looks_at("reports-8-overview-1280")
+    page.click("#region-N >> text=Open the report")
+    page.wait_for_selector("#ranking")
