@@ -3,7 +3,9 @@
 Starts the app on a temporary SQLite database with the demo data, then, for each
 page, opens a fresh phone (empty cache) in Debian's chromium with a slow mobile
 network (1.6 Mbps down, 750 kbps up, 150 ms RTT) and a 4x slower CPU, and prints
-what went over the wire (compressed) and when the page was usable.
+what went over the wire (compressed) and when the page was usable: the manager's
+home and audit pages, and the regional manager's home and her region's report (its
+charts and sparklines included).
 
     python bench/pages.py            (or: make bench)
 """
@@ -33,7 +35,11 @@ NETWORK = {"offline": False, "latency": 150, "downloadThroughput": 1.6e6 / 8,
            "uploadThroughput": 750e3 / 8}
 CPU_SLOWDOWN = 4
 TARGET_TOTAL, TARGET_JS = 150 * 1024, 60 * 1024
-EMAIL = "madrid@momento.example"
+MANAGER, REGIONAL = "madrid@momento.example", "norte@momento.example"
+# (name, path, who signs in)
+PAGES = (("home", "/", MANAGER), ("walk-in", "/audit/walk-in?location=1", MANAGER),
+         ("phone", "/audit/phone?location=1", MANAGER), ("regional home", "/", REGIONAL),
+         ("region report", "/reports/regions/NORTE", REGIONAL))
 
 
 def shell_precache(base, request):
@@ -59,18 +65,18 @@ def start_app(folder):
     return server, f"http://127.0.0.1:{server.server_port}"
 
 
-def signed_in_phone(browser, base):
+def signed_in_phone(browser, base, email):
     context = browser.new_context(base_url=base, viewport={"width": 390, "height": 844},
                                   device_scale_factor=3, is_mobile=True, has_touch=True)
     login = context.request.get("/login").text()
     token = re.search(r'name="csrf-token" content="([^"]+)"', login).group(1)
-    context.request.post("/login", form={"email": EMAIL, "password": demo.DEMO_PASSWORD,
+    context.request.post("/login", form={"email": email, "password": demo.DEMO_PASSWORD,
                                          "csrf_token": token})
     return context
 
 
-def first_load(browser, base, path):
-    context = signed_in_phone(browser, base)
+def first_load(browser, base, path, email):
+    context = signed_in_phone(browser, base, email)
     page = context.new_page()
     cdp = context.new_cdp_session(page)
     cdp.send("Network.enable")
@@ -100,9 +106,8 @@ def main():
               f"{NETWORK['latency']} ms RTT, CPU {CPU_SLOWDOWN}x slower (390x844 phone):")
         print(f"{'page':<22}{'requests':>9}{'total KB':>10}{'JS KB':>8}{'interactive':>13}{'ready':>8}{'load':>8}")
         ok = True
-        for name, path in (("home", "/"), ("walk-in", "/audit/walk-in?location=1"),
-                           ("phone", "/audit/phone?location=1")):
-            r = first_load(browser, base, path)
+        for name, path, email in PAGES:
+            r = first_load(browser, base, path, email)
             ok &= r["total"] < TARGET_TOTAL and r["js"] < TARGET_JS
             print(f"{name:<22}{r['requests']:>9}{r['total'] / 1024:>10.1f}{r['js'] / 1024:>8.1f}"
                   f"{r['interactive']:>11.0f}ms{r['ready']:>6.0f}ms{r['load']:>6.0f}ms")

@@ -2,6 +2,7 @@
 import functools
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import timedelta
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
@@ -20,7 +21,7 @@ from .actions import follow_up_audit
 from .checklists import find_version, validate_answers
 from .errors import Conflict, InvalidInput, NotFound, Unavailable
 from .photos import store_photo
-from .scoring import iter_items, score_answers
+from .scoring import applies, iter_items, score_answers
 
 CLOCK_SKEW = timedelta(hours=24)
 # Tries at storing an audit whose actions a concurrent audit of the same place is changing.
@@ -286,3 +287,53 @@ def latest_scores(user, location_ids):
     for audit in rows:
         latest.setdefault(audit.location_id, {})[audit.checklist_id] = audit
     return latest
+
+
+def score_history(user, location_id, since):
+    """Every scored audit of a location the user may see from the local date `since` on:
+    [(checklist_id, local_date, score_percent)], oldest first."""
+    stmt = access.in_scope(
+        sa.select(Audit.checklist_id, Audit.local_date, Audit.score_percent)
+        .where(Audit.location_id == location_id, Audit.local_date >= since,
+               Audit.score_percent.is_not(None))
+        .order_by(Audit.local_date, Audit.submitted_at, Audit.id),
+        user, Audit.location_id)
+    return [tuple(row) for row in db.session.execute(stmt)]
+
+
+@dataclass(frozen=True)
+class AnswerLine:
+    """One item of an audit's checklist as the audit answered it."""
+    item: dict  # the item as the audit's (pinned) checklist version defines it
+    answer: dict | None  # its entry in the audit's answers document; None if not answered
+    applies: bool  # False: its condition was not met ("did not apply")
+    photos: list
+
+
+@dataclass(frozen=True)
+class SectionLines:
+    section: dict  # as the pinned version defines it
+    subtotal: dict | None  # the audit's {"points", "max_points", "percent"} for it
+    lines: list  # AnswerLine, in the checklist's order
+
+
+def answer_sheet(audit):
+    """The audit's checklist version, section by section, each item with its answer,
+    whether it applied and its photos; and the photos attached to no item."""
+    values = {item_id: answer.get("value") for item_id, answer in audit.answers.items()}
+    subtotals = {s["id"]: s for s in audit.sections}
+    photos = {}
+    for photo in audit.photos:
+        photos.setdefault(photo.item_id, []).append(photo)
+    applicable, sheet = {}, []
+    for section in audit.checklist.definition["sections"]:
+        lines = []
+        for item in section["items"]:
+            answer = audit.answers.get(item["id"])
+            # A stored answer says whether it applied; an item left out was asked only
+            # if its condition held.
+            applicable[item["id"]] = (answer["applies"] if answer is not None
+                                      else applies(item, values, applicable))
+            lines.append(AnswerLine(item, answer, applicable[item["id"]], photos.pop(item["id"], [])))
+        sheet.append(SectionLines(section, subtotals.get(section["id"]), lines))
+    return sheet, [photo for attached in photos.values() for photo in attached]

@@ -1,16 +1,29 @@
-"""What waits for a person: the corrective actions they own, or may follow, as plain rows.
+"""What waits for a person: the corrective actions they own, or may follow, as plain rows;
+and, for a regional manager or an admin, the fixes waiting for her verification and the
+critical failures of the last days.
 
-Built on `services/actions.list_actions` (overdue first, then by deadline); the rows
-are what templates/actions/_row.html shows on the home page and on "My actions".
+The actions they own or follow are built on `services/actions.list_actions` (overdue
+first, then by deadline); the rows are what templates/actions/_row.html shows on the home
+page and on "My actions".
 """
+import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..models import Audit, ChecklistVersion, CorrectiveAction, Location
 from ..models.actions import PENDING, STATUSES
 from ..models.types import utcnow
-from . import actions
+from . import access, actions
+from .scoring import iter_items
 
 HOME_LIMIT = 5
+# The regional home's lists: how many of each it shows, and the days of critical failures.
+WAITING_LIMIT = 10
+CRITICAL_LIMIT = 10
+CRITICAL_DAYS = 7
 # Still to follow: everything but the final status.
 UNVERIFIED = tuple(s for s in STATUSES if s != "verified")
 
@@ -51,3 +64,64 @@ def actions_to_follow(user, page, per_page, everyone=False):
     found, total = actions.list_actions(user, page, per_page, statuses=UNVERIFIED,
                                         owner_id=None if everyone else user.id, now=now)
     return [action_row(a, now) for a in found], total
+
+
+@dataclass(frozen=True)
+class WaitingRow:
+    """An action marked done, waiting for someone to verify the fix."""
+    id: int
+    title: dict  # {"es": ..., "en": ...}
+    location_name: str
+    timezone: str
+    done_at: datetime  # when it was (last) marked done
+    waited: timedelta
+
+
+def waiting_for_verification(user, page=1, per_page=WAITING_LIMIT, now=None):
+    """One page of the actions marked done (not yet verified) in the user's scope, the
+    longest waiting first, as WaitingRows; and their total."""
+    now = now or utcnow()
+    # A move to done sets closed_at; the last change stands in for it where none did.
+    done_at = sa.func.coalesce(CorrectiveAction.closed_at, CorrectiveAction.updated_at)
+    done = access.in_scope(
+        sa.select(CorrectiveAction.id, CorrectiveAction.title, Location.name, Location.timezone,
+                  done_at.label("done_at"))
+        .join(Location, Location.id == CorrectiveAction.location_id)
+        .where(CorrectiveAction.status == "done"),
+        user, CorrectiveAction.location_id)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(done.subquery()))
+    rows = db.session.execute(done.order_by(done_at, CorrectiveAction.id)
+                              .limit(per_page).offset((page - 1) * per_page))
+    return [WaitingRow(*row, waited=now - row.done_at) for row in rows], total
+
+
+@dataclass(frozen=True)
+class CriticalFailure:
+    """An audit in which a critical item failed."""
+    audit_id: uuid.UUID
+    location_code: str
+    location_name: str
+    local_date: date
+    items: list  # the labels ({"es": ..., "en": ...}) of the critical items that failed
+
+
+def critical_failures(user, days=CRITICAL_DAYS, limit=CRITICAL_LIMIT, now=None):
+    """The audits of the last `days` days (by submission) in the user's scope in which a
+    critical item failed, newest first (at most `limit`), each with the labels of those
+    items as its checklist version words them; and how many there are in all."""
+    now = now or utcnow()
+    failed = access.in_scope(
+        sa.select(Audit.id, Location.code, Location.name, Audit.local_date, Audit.answers,
+                  ChecklistVersion.definition)
+        .join(Location, Location.id == Audit.location_id)
+        .join(ChecklistVersion, sa.and_(ChecklistVersion.checklist_id == Audit.checklist_id,
+                                        ChecklistVersion.version == Audit.checklist_version))
+        .where(Audit.critical_failed, Audit.submitted_at >= now - timedelta(days=days),
+               Audit.submitted_at <= now),
+        user, Audit.location_id)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(failed.subquery()))
+    rows = db.session.execute(failed.order_by(Audit.submitted_at.desc(), Audit.id).limit(limit))
+    return [CriticalFailure(audit_id, code, name, local_date, [
+        item["label"] for _, item in iter_items(definition)
+        if answers.get(item["id"], {}).get("failed") and answers[item["id"]].get("critical")
+    ]) for audit_id, code, name, local_date, answers, definition in rows], total

@@ -1,7 +1,9 @@
-"""The HTML pages for the phone: sign-in, home, the two audits and the corrective actions."""
-from flask import Blueprint
+"""The HTML pages: sign-in, home, the two audits, the corrective actions, and the pages of
+a location and of a submitted audit."""
+from flask import Blueprint, request
 
 from ..schemas.base import ID_RANGE
+from ..schemas.common import MAX_PAGE
 
 bp = Blueprint("web", __name__)
 
@@ -17,8 +19,15 @@ def query_id(text):
     return value
 
 
+def query_page():
+    """The page of a list a page's query string asks for (`?page=3`): 1 for junk or less,
+    at most MAX_PAGE."""
+    return min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
+
+
 def init_app(app):
-    from . import actions, audits, auth, compression, errors, home, i18n, offline, security  # noqa: F401 (routes)
+    from . import (actions, audits, auth, compression, errors, figures, home, i18n,  # noqa: F401 (routes)
+                   locations, offline, reports, security)
 
     i18n.init_app(app)
     security.init_app(app)

@@ -17,12 +17,11 @@ from ..models.types import utcnow
 from ..request_bodies import declare_body
 from ..schemas.actions import ActionChangeSchema
 from ..schemas.base import TEXT_MAX
-from ..schemas.common import MAX_PAGE
 from ..schemas.photos import CAPTION_MAX, ActionPhotoUploadSchema
 from ..services import actions, my_work
 from ..services.errors import (Conflict, Forbidden, ImageTooBig, InvalidInput, NotFound,
                                ServiceError, TooLarge, Unavailable, UnsupportedType)
-from . import bp
+from . import bp, query_page
 
 PER_PAGE = 20
 ACTION_ID = "<id:action_id>"
@@ -70,12 +69,18 @@ def move_label(status):
 @bp.route("/actions")
 @login_required
 def my_actions():
-    """My unverified actions (or, with ?show=all, everyone's I may see): overdue first."""
-    everyone = request.args.get("show") == "all"
-    page = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
-    rows, total = my_work.actions_to_follow(current_user, page, PER_PAGE, everyone=everyone)
+    """My unverified actions (with ?show=all, everyone's I may see): overdue first; or,
+    with ?show=verify, those marked done waiting for verification, the longest waiting first."""
+    show = request.args.get("show")
+    page = query_page()
+    if show == "verify":
+        rows, total = my_work.waiting_for_verification(current_user, page, PER_PAGE)
+    else:
+        show = "all" if show == "all" else None
+        rows, total = my_work.actions_to_follow(current_user, page, PER_PAGE, everyone=show == "all")
     return render_template("actions/list.html", rows=rows, total=total, page=page,
-                           pages=max(1, ceil(total / PER_PAGE)), everyone=everyone)
+                           pages=max(1, ceil(total / PER_PAGE)), show=show,
+                           verifies=current_user.role in actions.VERIFIER_ROLES)
 
 
 def _action_or_404(action_id):

@@ -1,8 +1,10 @@
-"""The two audits: the five-second walk-in and calling your own number."""
+"""The two audits: the five-second walk-in and calling your own number; and the page of
+an audit once it is submitted."""
 from flask import abort, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
 from ..services import item_types, org
+from ..services.audits import answer_sheet, get_audit
 from ..services.checklists import current_checklist_of_kind
 from ..services.errors import NotFound
 from . import bp, query_id
@@ -44,3 +46,17 @@ def walk_in():
 @login_required
 def phone():
     return audit_page("phone", "audits/phone.html")
+
+
+@bp.route("/audits/<uuid:audit_id>")
+@login_required
+def audit(audit_id):
+    """A submitted audit: every answer of its checklist version, its score, its photos and
+    the actions it opened or was linked to."""
+    try:
+        found = get_audit(current_user, audit_id)
+    except NotFound:
+        abort(404)
+    sections, loose_photos = answer_sheet(found)
+    return render_template("audits/audit.html", audit=found, sections=sections,
+                           loose_photos=loose_photos, item_widget=item_types.widget)

@@ -1,11 +1,15 @@
-"""Home: my locations with their latest scores, my open actions, and the two audits."""
+"""Home: my locations with their latest scores, my open actions, and the two audits; for
+a regional manager or an admin, her work first: the fixes waiting for her verification and
+the critical failures of the last days."""
 from flask import abort, render_template, request, session
 from flask_login import current_user, login_required
 
 from ..services import audits, my_work, org
+from ..services.actions import VERIFIER_ROLES
 from ..services.checklists import current_checklist_of_kind
-from ..services.errors import NotFound
 from . import bp, query_id
+from .locations import location_or_404
+from .reports import home_regions
 
 
 def chosen_location(locations, location_id):
@@ -35,19 +39,34 @@ def render_home(locations, chosen):
     )
 
 
+def render_regional_home(locations):
+    waiting, waiting_total = my_work.waiting_for_verification(current_user)
+    critical, critical_total = my_work.critical_failures(current_user)
+    return render_template(
+        "home/regional.html", locations=locations,
+        latest=audits.latest_scores(current_user, [loc.id for loc in locations]),
+        walk_in_id=current_checklist_of_kind("walk_in").id, phone_id=current_checklist_of_kind("phone").id,
+        waiting=waiting, waiting_total=waiting_total,
+        critical=critical, critical_total=critical_total, critical_days=my_work.CRITICAL_DAYS,
+        actions=my_work.open_corrective_actions(current_user),
+        **home_regions(current_user),
+    )
+
+
 @bp.route("/")
 @login_required
 def home():
+    """A manager's locations and audits; a regional manager's or an admin's work, unless
+    she asks for one location (?location=, as the door URL does)."""
     locations = org.visible_locations(current_user)
-    return render_home(locations, chosen_location(locations, request.args.get("location", type=query_id)))
+    location_id = request.args.get("location", type=query_id)
+    if current_user.role in VERIFIER_ROLES and location_id is None:
+        return render_regional_home(locations)
+    return render_home(locations, chosen_location(locations, location_id))
 
 
 @bp.route("/l/<code:code>")
 @login_required
 def location_door(code):
     """The URL of the QR code at a location's door."""
-    try:
-        location = org.location_by_code(current_user, code)
-    except NotFound:
-        abort(404)
-    return render_home(org.visible_locations(current_user), location)
+    return render_home(org.visible_locations(current_user), location_or_404(code))

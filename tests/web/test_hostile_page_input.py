@@ -19,12 +19,14 @@ from audit_server import create_app
 from audit_server.api import PREFIX
 from audit_server.extensions import db
 from audit_server.models import CorrectiveAction
+from audit_server.schemas.reports import ReportQuerySchema
 from audit_server.web.actions import CHANGE_FIELDS
-from tests.helpers import PASSWORD, encoded, failing, given_hostile_values, submit
+from tests.helpers import PASSWORD, WALK_IN, encoded, failing, given_hostile_values, submit
 from tests.photo_samples import small_jpeg
 
-# What the pages read from a query string (test_every_name_a_page_reads_is_fuzzed keeps it whole).
-QUERY_NAMES = ("location", "page", "show", "next")
+# What the pages read from a query string (test_every_name_a_page_reads_is_fuzzed keeps it whole;
+# the report pages read theirs through the API's schema of a report's query).
+QUERY_NAMES = ("location", "page", "show", "next", *ReportQuerySchema().fields)
 PACKAGE = Path(__file__).resolve().parents[2] / "audit_server"
 PAGE_CODE = [*(PACKAGE / "web").glob("*.py"), PACKAGE / "photo_files.py"]
 ARGUMENT = re.compile(r"<(?:[^<>]+:)?(\w+)>")
@@ -32,12 +34,14 @@ ARGUMENT = re.compile(r"<(?:[^<>]+:)?(\w+)>")
 
 @dataclass
 class PageRequest:
-    """The parts of a request a page takes (before one of them is made hostile)."""
+    """The parts of a request a page takes (before one of them is made hostile), and
+    the role of the user who sends it."""
 
     path: dict = field(default_factory=dict)
     query: dict = field(default_factory=dict)
     form: dict = field(default_factory=dict)
     files: dict = field(default_factory=dict)
+    role: str = "manager"
 
 
 @dataclass
@@ -46,6 +50,7 @@ class World:
 
     n1: int
     code: str
+    audit_id: str
     action_id: int
     photo_id: str
     regional_id: int
@@ -60,9 +65,12 @@ def valid_requests(world):
         ("photo_files.serve", "GET"): [PageRequest(path={"photo_id": world.photo_id, "size": "thumb"})],
         ("web.home", "GET"): [PageRequest(query={"location": world.n1})],
         ("web.location_door", "GET"): [PageRequest(path={"code": world.code})],
+        ("web.location", "GET"): [PageRequest(path={"code": world.code}, query={"page": 1})],
+        ("web.audit", "GET"): [PageRequest(path={"audit_id": world.audit_id})],
         ("web.walk_in", "GET"): [PageRequest(query={"location": world.n1})],
         ("web.phone", "GET"): [PageRequest(query={"location": world.n1})],
-        ("web.my_actions", "GET"): [PageRequest(query={"show": "all", "page": 1})],
+        ("web.my_actions", "GET"): [PageRequest(query={"show": "all", "page": 1}),
+                                    PageRequest(query={"show": "verify", "page": 1})],
         ("web.action", "GET"): [PageRequest(path=action)],
         ("web.change_action", "POST"): [
             PageRequest(path=action, form={"version": world.version(), "note": "Fregona pedida ☔"}),
@@ -80,6 +88,15 @@ def valid_requests(world):
         ("web.logout", "POST"): [PageRequest()],
         ("web.choose_language", "POST"): [PageRequest(form={"locale": "es", "next": "/actions"})],
         ("web.service_worker", "GET"): [PageRequest()],
+        ("web.reports_overview", "GET"): [PageRequest(query={"period": "last_90_days"}, role="admin")],
+        ("web.region_report", "GET"): [
+            PageRequest(path={"code": "N"}, query={"period": "last_7_days", "checklist_id": WALK_IN,
+                                                   "tz": "Europe/Madrid"}, role="regional"),
+            PageRequest(path={"code": "N"}, query={"from": "2026-11-01", "to": "2026-11-30"}, role="regional"),
+        ],
+        ("web.failed_item", "GET"): [PageRequest(
+            path={"code": "N", "checklist_id": WALK_IN, "item_id": "floor_clean"},
+            query={"from": "2026-11-01", "to": "2026-11-30", "page": 1}, role="regional")],
     }
 
 
@@ -95,7 +112,7 @@ def page_routes():
 def targets():
     """(endpoint, method, rule, which of its requests, where, name) for every value a page
     takes: its path values and the query names pages read, and each request's form fields."""
-    shapes = valid_requests(World(1, "N1", 1, str(uuid.uuid4()), 1, version=lambda: 1))
+    shapes = valid_requests(World(1, "N1", str(uuid.uuid4()), 1, str(uuid.uuid4()), 1, version=lambda: 1))
     found = []
     for endpoint, method, rule in page_routes():
         found += [(endpoint, method, rule, 0, "path", name) for name in ARGUMENT.findall(rule)]
@@ -134,7 +151,7 @@ def world(client, web, organisation):
     assert photo.status_code == 201, photo.get_json()
     action_id = audit["actions"][0]["id"]
     web.login(organisation.emails["manager"])
-    return World(organisation.locations["N1"], "N1", action_id, photo.get_json()["id"],
+    return World(organisation.locations["N1"], "N1", audit["id"], action_id, photo.get_json()["id"],
                  organisation.ids["regional"],
                  version=lambda: db.session.get(CorrectiveAction, action_id).version)
 
@@ -144,8 +161,8 @@ def test_every_page_route_has_a_request_it_accepts(web, organisation, world):
     requests = valid_requests(world)
     assert {(endpoint, method) for endpoint, method, _ in page_routes()} == set(requests)
     for endpoint, method, rule in page_routes():
-        for index in range(len(requests[endpoint, method])):
-            web.login(organisation.emails["manager"])
+        for index, request in enumerate(requests[endpoint, method]):
+            web.login(organisation.emails[request.role])
             db.session.rollback()  # the action as the requests left it
             response = send(web, method, rule, valid_requests(world)[endpoint, method][index])
             assert response.status_code < 400, (endpoint, method, index, response.status_code)
@@ -168,6 +185,8 @@ def test_every_name_a_page_reads_is_fuzzed():
 def test_no_hostile_value_gives_a_500(web, organisation, world, target, value):
     endpoint, method, rule, index, where, name = target
     request = valid_requests(world)[endpoint, method][index]
+    if request.role != "manager":  # the world signed the manager in
+        web.login(organisation.emails[request.role])
     getattr(request, where)[name] = value
     response = send(web, method, rule, request)
     assert response.status_code < 500, response.get_data(as_text=True)[:2000]
