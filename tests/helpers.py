@@ -106,6 +106,11 @@ class Org:
         self.ids = {role: user.id for role, user in self.users.items()}
         self._tokens = {}
 
+    def add_locations(self, *rows):
+        """More locations, each a CSV row: code,name,region,address,phone,timezone."""
+        org.import_locations("code,name,region,address,phone,timezone\n" + "\n".join(rows))
+        self.locations = {loc.code: loc.id for loc in db.session.scalars(sa.select(Location))}
+
     def headers(self, role):
         """Authorization headers for one of the users."""
         if role not in self._tokens:
@@ -165,16 +170,112 @@ def audit_body(location_id, checklist_id=WALK_IN, answers=None, **extra):
 
 
 def submit(client, organisation, role="manager", location="N1", answers=None, at=None,
-           expect=201):
-    """Submit a walk-in audit (submitted `at`, default a minute ago) and return its JSON."""
+           expect=201, checklist=WALK_IN):
+    """Submit an audit, a walk-in unless `checklist` says (submitted `at`, default a minute
+    ago), and return its JSON."""
     extra = {}
     if at is not None:
         extra = {"started_at": (at - timedelta(minutes=2)).isoformat(),
                  "submitted_at": at.isoformat()}
-    body = audit_body(organisation.locations[location], WALK_IN, answers, **extra)
+    body = audit_body(organisation.locations[location], checklist, answers, **extra)
     r = client.post("/api/v1/audits", json=body, headers=organisation.headers(role))
     assert r.status_code == expect, r.get_json()
     return r.get_json()
+
+
+def phone_answers(**values):
+    """The best phone answers, with these values ({item_id: value}) instead."""
+    return best_phone() | {item: {"value": value} for item, value in values.items()}
+
+
+# A call nobody answered: the items asked once someone answers do not apply.
+UNANSWERED_CALL = {"answered": {"value": False}, "call_seconds": {"value": 40}}
+
+
+def utc(text):
+    """An aware UTC datetime from 'YYYY-MM-DD HH:MM'."""
+    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+
+
+class ReportData:
+    """The report tests' data set, on top of Org: region N gets N3 (Mexico City) and N4
+    (Madrid, never audited); S keeps its one location. The period is 9 to 22 November
+    2026 on Madrid's clock ([8 Nov 23:00, 22 Nov 23:00) UTC), the previous period the 14
+    days before; `now` is Monday 23 November 10:00 UTC. Scores are those the audits store
+    (one decimal).
+
+    N1 (Madrid)  a0 1 Nov 10:00  walk-in, smell fails               14/15 = 93.3 (previous period)
+                 a1 10 Nov 10:00 walk-in, smile fails               13/15 = 86.7
+                 a2 15 Nov 22:30 (Sun 23:30 local) queue N/A, floor fails 12/14 = 85.7
+                 a3 15 Nov 23:30 (Mon 00:30 local) greeting fails (critical) 12/15 = 80.0
+    N2 (Madrid)  b0 28 Oct 09:00 phone, best                        24/24 = 100 (previous)
+                 b1 12 Nov 09:00 phone, best: 2 rings, 10 s hold    24/24 = 100
+                 b2 13 Nov 09:00 phone, not answered (critical)       0/3 = 0.0
+                 b3 14 Nov 09:00 phone: 5 rings, 40 s hold, 2 transfers, warm transfer,
+                                 "not my department" (critical), nobody owned it
+                                                                 17.5/26 = 67.3
+                 b4 20 Nov 12:00 walk-in, best                      15/15 = 100
+    N3 (Mexico)  c1 16 Nov 05:30 (Sun 23:30 local) smile and staff fail 11/15 = 73.3
+                 c2 16 Nov 06:30 (Mon 00:30 local) entrance fails    14/15 = 93.3
+    S1 (Mexico)  s1 18 Nov 12:00 walk-in, best                      15/15 = 100
+
+    The actions the failures opened, set by hand (ACTIONS: status, first done, due):
+    done within the period on time and late, a reopened one, open ones overdue and not,
+    one first done after the period, and one closed in the previous period.
+    """
+
+    FROM, TO, ZONE = "2026-11-09", "2026-11-22", "Europe/Madrid"
+    NOW = utc("2026-11-23 10:00")
+    AUDITS = {
+        "a0": ("N1", WALK_IN, "2026-11-01 10:00", failing("smell_noise")),
+        "a1": ("N1", WALK_IN, "2026-11-10 10:00", failing("smile")),
+        "a2": ("N1", WALK_IN, "2026-11-15 22:30",
+               failing("floor_clean") | {"queue_managed": {"value": "na"}}),
+        "a3": ("N1", WALK_IN, "2026-11-15 23:30", failing("greeted_within_5s")),
+        "b0": ("N2", PHONE_CALL, "2026-10-28 09:00", best_phone()),
+        "b1": ("N2", PHONE_CALL, "2026-11-12 09:00", best_phone()),
+        "b2": ("N2", PHONE_CALL, "2026-11-13 09:00", UNANSWERED_CALL),
+        "b3": ("N2", PHONE_CALL, "2026-11-14 09:00", phone_answers(
+            rings_to_answer=5, hold_seconds=40, transfers=2, warm_transfer=True,
+            not_my_department=True, owned=False)),
+        "b4": ("N2", WALK_IN, "2026-11-20 12:00", best_walk_in()),
+        "c1": ("N3", WALK_IN, "2026-11-16 05:30", failing("smile", "staff_available") | {
+            "smile": {"value": False, "comment": "Nadie sonrió 😐, ni «hola»"}}),
+        "c2": ("N3", WALK_IN, "2026-11-16 06:30", failing("entrance_clear")),
+        "s1": ("S1", WALK_IN, "2026-11-18 12:00", best_walk_in()),
+    }
+    # (location, item): (status, first move to done or None, due), all UTC.
+    ACTIONS = {
+        ("N1", "smell_noise"): ("verified", "2026-11-02 10:00", "2026-11-08 10:00"),  # 24 h, on time
+        ("N1", "smile"): ("verified", "2026-11-11 10:00", "2026-11-17 10:00"),  # 24 h, on time
+        ("N1", "floor_clean"): ("reopened", "2026-11-16 04:30", "2026-11-16 00:00"),  # 6 h, late
+        ("N1", "greeted_within_5s"): ("open", None, "2026-11-16 23:30"),  # overdue
+        ("N2", "answered"): ("done", "2026-11-13 19:00", "2026-11-14 09:00"),  # 10 h, on time
+        ("N2", "not_my_department"): ("in_progress", None, "2026-11-15 09:00"),  # overdue
+        ("N2", "owned"): ("open", None, "2026-11-30 09:00"),
+        ("N3", "smile"): ("done", "2026-11-18 05:30", "2026-11-17 05:30"),  # 48 h, late
+        ("N3", "staff_available"): ("open", None, "2026-11-30 09:00"),
+        ("N3", "entrance_clear"): ("verified", "2026-11-23 08:00", "2026-11-23 06:30"),  # after
+    }
+
+    def __init__(self, app, client, organisation):
+        organisation.add_locations(
+            "N3,Norte Tres – Coyoacán,N,Calle 3,+52 55 0000 0003,America/Mexico_City",
+            "N4,North Four,N,Street 4,+34 900 000 004,Europe/Madrid")
+        self.audits = {
+            name: submit(client, organisation, "admin", location, answers, utc(at),
+                         checklist=checklist)["id"]
+            for name, (location, checklist, at, answers) in self.AUDITS.items()}
+        with app.app_context():
+            actions = {(code, item): action_id for code, item, action_id in db.session.execute(
+                sa.select(Location.code, CorrectiveAction.item_id, CorrectiveAction.id)
+                .select_from(CorrectiveAction).join(CorrectiveAction.location))}
+        assert set(actions) == set(self.ACTIONS)
+        for key, (status, first_done, due) in self.ACTIONS.items():
+            done = first_done and utc(first_done)
+            set_columns(app, actions[key], status=status, first_done_at=done, due_at=utc(due),
+                        closed_at=None if status == "reopened" else done,
+                        verified_at=done if status == "verified" else None)
 
 
 def set_columns(app, action_id, **values):

@@ -6,7 +6,7 @@ from ..schemas.actions import (ActionChangeSchema, ActionMetricsQuerySchema,
                                ActionMetricsReportSchema, ActionQuerySchema, ActionSchema,
                                ActionSummarySchema)
 from ..schemas.common import page_of, paginated
-from ..services import actions
+from ..services import actions, reports
 from . import resource_blueprint
 
 blp = resource_blueprint("actions", __name__, "/actions", description="Corrective actions")
@@ -28,7 +28,7 @@ def list_actions(args):
 @blp.response(200, ActionMetricsReportSchema)
 def metrics(args):
     """Open, overdue, median time to close and share closed on time, per location or region."""
-    groups = actions.action_metrics(current_user, args["group_by"], since=args.get("since"))
+    groups = reports.action_metrics(current_user, args["group_by"], since=args.get("since"))
     return {"group_by": args["group_by"], "groups": groups}
 
 

@@ -10,7 +10,7 @@ see a location (`sees_location`, used to offer and check the owners of an action
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import Location, User
+from ..models import Location, Region, User
 from ..models.users import user_locations, user_regions
 
 # How the users of each role reach the locations they see: None for every location,
@@ -36,6 +36,18 @@ def visible_location_ids(user):
         return None
     reached = _reached_locations(*reach)
     return reached.with_only_columns(Location.id).where(reached.selected_columns.user_id == user.id)
+
+
+def visible_region_ids(user):
+    """A SELECT of the ids of the regions a user sees whole (None: all of them): those their
+    membership reaches as regions. A manager reaches locations, not regions: none."""
+    reach = REACH[user.role]
+    if reach is None:
+        return None
+    membership, location_column = reach
+    if location_column is not Location.region_id:
+        return sa.select(Region.id).where(sa.false())
+    return sa.select(membership).where(membership.table.c.user_id == user.id)
 
 
 def in_scope(stmt, user, location_column):

@@ -28,7 +28,7 @@ from sqlalchemy.orm import selectinload, undefer
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
-from ..models import ActionEvent, Audit, CorrectiveAction, Location, Region, User
+from ..models import ActionEvent, Audit, CorrectiveAction, Location, User
 from ..models.actions import PENDING, STATUSES, action_audits
 from ..models.types import utcnow
 from ..models.users import user_locations
@@ -48,7 +48,6 @@ VERIFIER_ROLES = ("admin", "regional")
 CRITICAL_DUE_HOURS = 24
 DUE_HOURS = 7 * 24
 EXACT_DEADLINE_HOURS = 24
-METRIC_GROUPS = ("location", "region")
 
 
 # --- rules ------------------------------------------------------------------
@@ -400,81 +399,3 @@ def list_actions(user, page, per_page, statuses=(), location_id=None, audit_id=N
     found = {a.id: a for a in db.session.scalars(
         _action_query(user).where(CorrectiveAction.id.in_(ids)))}
     return [_for(user, found[i]) for i in ids], total
-
-
-# --- metrics -----------------------------------------------------------------
-
-def _seconds_to_close(dialect):
-    """Whole seconds from opening to closing, in the database's own arithmetic."""
-    if dialect == "postgresql":
-        return sa.cast(sa.func.round(sa.extract(
-            "epoch", CorrectiveAction.closed_at - CorrectiveAction.opened_at)), sa.Float)
-    return sa.func.round((sa.func.julianday(CorrectiveAction.closed_at)
-                          - sa.func.julianday(CorrectiveAction.opened_at)) * 86400)
-
-
-def _median_seconds_to_close(group_key, scoped):
-    """SELECT (group_id, seconds): the median time to close per group.
-
-    PostgreSQL has percentile_cont; SQLite gets the same answer from window
-    functions: the middle row, or the mean of the two middle rows.
-    """
-    dialect = db.session.get_bind().dialect.name
-    seconds = _seconds_to_close(dialect)
-    closed = CorrectiveAction.closed_at.is_not(None)
-    if dialect == "postgresql":
-        return scoped(sa.select(group_key.label("group_id"),
-                                sa.func.percentile_cont(0.5).within_group(seconds).label("seconds"))
-                      .where(closed).group_by(group_key))
-    ranked = scoped(sa.select(
-        group_key.label("group_id"), seconds.label("seconds"),
-        sa.func.row_number().over(partition_by=group_key, order_by=seconds).label("position"),
-        sa.func.count().over(partition_by=group_key).label("n"),
-    ).where(closed)).subquery()
-    return (sa.select(ranked.c.group_id, sa.func.avg(ranked.c.seconds).label("seconds"))
-            .where(ranked.c.position.in_([(ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2]))
-            .group_by(ranked.c.group_id))
-
-
-def action_metrics(user, group_by="location", since=None, now=None):
-    """Per location or region: open, overdue, closed, median hours to close, share closed on time.
-
-    Counts the actions opened since `since` (all if None) that the user may see.
-    """
-    if group_by not in METRIC_GROUPS:
-        raise InvalidInput("Unknown grouping.", {"group_by": ["Must be location or region."]})
-    now = now or utcnow()
-    group = Location if group_by == "location" else Region
-    group_key = Location.id if group_by == "location" else Location.region_id
-
-    def scoped(stmt):
-        stmt = stmt.select_from(CorrectiveAction).join(
-            Location, Location.id == CorrectiveAction.location_id)
-        if since is not None:
-            stmt = stmt.where(CorrectiveAction.opened_at >= since)
-        return access.in_scope(stmt, user, CorrectiveAction.location_id)
-
-    closed = sa.func.count(CorrectiveAction.closed_at)
-    counts = scoped(sa.select(
-        group_key.label("group_id"),
-        sa.func.count().filter(CorrectiveAction.status.in_(PENDING)).label("open"),
-        sa.func.count().filter(CorrectiveAction.is_overdue(now)).label("overdue"),
-        closed.label("closed"),
-        (sa.cast(sa.func.count().filter(CorrectiveAction.closed_at <= CorrectiveAction.due_at),
-                 sa.Float) / sa.func.nullif(closed, 0)).label("closed_on_time_share"),
-    ).group_by(group_key)).subquery()
-    medians = _median_seconds_to_close(group_key, scoped).subquery()
-    rows = db.session.execute(
-        sa.select(group.id, group.code, group.name, counts.c.open, counts.c.overdue,
-                  counts.c.closed, counts.c.closed_on_time_share, medians.c.seconds)
-        .join(counts, counts.c.group_id == group.id)
-        .outerjoin(medians, medians.c.group_id == group.id)
-        .order_by(group.code)
-    )
-    return [{
-        "group": {"id": row.id, "code": row.code, "name": row.name},
-        "open": row.open, "overdue": row.overdue, "closed": row.closed,
-        "median_hours_to_close": None if row.seconds is None else round(row.seconds / 3600, 2),
-        "closed_on_time_share": (None if row.closed_on_time_share is None
-                                 else round(row.closed_on_time_share, 4)),
-    } for row in rows]

@@ -20,6 +20,15 @@ PHONE = re.compile(rf"^\+?[0-9 ()./-]{{3,{PHONE_MAX - 1}}}$")
 CSV_COLUMNS = ("code", "name", "region", "address", "phone", "timezone")
 
 
+def is_time_zone(name):
+    """Whether `name` is an IANA time zone name this server knows (e.g. Europe/Madrid)."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
 def visible_locations(user):
     stmt = access.in_scope(sa.select(Location), user, Location.id).order_by(Location.code)
     return db.session.scalars(stmt.options(selectinload(Location.region))).all()
@@ -62,9 +71,7 @@ def _location_errors(row):
         errors.append(f"address: at most {ADDRESS_MAX} characters")
     if row["phone"] and not PHONE.match(row["phone"]):
         errors.append(f"phone: {row['phone']!r} is not a phone number")
-    try:
-        ZoneInfo(row["timezone"])
-    except (ZoneInfoNotFoundError, ValueError):
+    if not is_time_zone(row["timezone"]):
         errors.append(f"timezone: {row['timezone']!r} is not a time zone (e.g. Europe/Madrid)")
     return errors
 

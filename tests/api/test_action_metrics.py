@@ -44,7 +44,9 @@ def known_actions(app, client, organisation):
             sa.select(Location.code, CorrectiveAction.item_id, CorrectiveAction.id)
             .select_from(CorrectiveAction).join(CorrectiveAction.location))}
     for key, values in plan.items():
-        set_columns(app, ids[key], **{"opened_at": t0, **values})
+        # Done and verified actions were first done when they were closed.
+        first_done = {"first_done_at": values["closed_at"]} if "closed_at" in values else {}
+        set_columns(app, ids[key], **{"opened_at": t0, **first_done, **values})
     return t0
 
 
@@ -114,3 +116,16 @@ def test_bad_metric_queries_are_422(client, organisation, query, field):
 
 def test_metrics_need_a_signed_in_user(client):
     assert client.get(METRICS).status_code == 401
+
+
+def test_a_reopened_action_stays_closed_when_it_was_first_done(app, client, organisation,
+                                                               known_actions):
+    """Closing is timed by the first move to done: N2's action done after 4 h is reopened
+    (its closed_at cleared) and still counts as closed after 4 h, on time; it is open (and
+    overdue) again as well."""
+    with app.app_context():
+        action_id = db.session.scalar(
+            sa.select(CorrectiveAction.id).join(CorrectiveAction.location)
+            .where(Location.code == "N2", CorrectiveAction.item_id == "smile"))
+    set_columns(app, action_id, status="reopened", closed_at=None)
+    assert figures(metrics(client, organisation, "admin"))["N2"] == (2, 1, 2, 5.5, 0.5)

@@ -25,6 +25,7 @@ class Request:
     query: dict = field(default_factory=dict)
     json: dict | None = None
     multipart: dict | None = None
+    role: str = "manager"  # who sends it (reports are not a manager's)
 
 
 def valid_requests(world):
@@ -33,6 +34,9 @@ def valid_requests(world):
         return {"id": str(uuid.uuid4()), "caption": "Mancha junto a la puerta", "photo": small_jpeg()}
 
     recently = (datetime.now(timezone.utc) - timedelta(days=1)).isoformat()
+    today = datetime.now(timezone.utc).date()
+    report_query = {"from": (today - timedelta(days=7)).isoformat(), "to": today.isoformat(),
+                    "tz": "America/Bogota"}
     return {
         ("POST", "/api/v1/auth/token"): Request(json={"email": world.email, "password": PASSWORD}),
         ("GET", "/api/v1/checklists"): Request(),
@@ -63,6 +67,14 @@ def valid_requests(world):
             json={"version": world.action_version, "note": "Fregona pedida"}),
         ("POST", "/api/v1/actions/{action_id}/photos"): Request(
             path={"action_id": world.action_id}, multipart=photo()),
+        # A period by from/to (period would exclude them), so that every field is filled in.
+        ("GET", "/api/v1/reports"): Request(role="admin", query=report_query | {
+            "checklist_id": WALK_IN}),
+        ("GET", "/api/v1/reports/regions/{code}"): Request(
+            role="regional", path={"code": "N"}, query=report_query | {"checklist_id": WALK_IN}),
+        ("GET", "/api/v1/reports/regions/{code}/items/{checklist_id}/{item_id}"): Request(
+            role="regional", path={"code": "N", "checklist_id": WALK_IN, "item_id": "floor_clean"},
+            query=report_query | {"page": 1, "per_page": 10}),
     }
 
 
@@ -148,7 +160,7 @@ def test_every_operation_has_a_request_it_accepts(client, organisation, world):
     requests = valid_requests(world)
     assert set(requests) == documented
     for operation, request in requests.items():
-        response = send(client, organisation.headers("manager"), operation, request)
+        response = send(client, organisation.headers(request.role), operation, request)
         assert 200 <= response.status_code < 300, (operation, response.get_json())
 
 
@@ -159,7 +171,7 @@ def test_every_operation_has_a_request_it_accepts(client, organisation, world):
 def test_no_hostile_value_gives_a_500(client, organisation, world, target, value):
     operation, where, names = target
     request = made_hostile(valid_requests(world)[operation], where, names, value)
-    response = send(client, organisation.headers("manager"), operation, request)
+    response = send(client, organisation.headers(request.role), operation, request)
     assert response.status_code < 500, response.get_data(as_text=True)
     if response.status_code >= 400:
         assert set(response.get_json()["error"]) == {"code", "message", "fields"}
