@@ -67,6 +67,7 @@ bench: $(STAMP) translations
 	$(PY) bench/submit.py
 	$(PY) bench/photos.py
 	$(PY) bench/pages.py
+	$(PY) bench/reports.py --reuse
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .hypothesis

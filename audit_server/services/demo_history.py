@@ -175,10 +175,13 @@ Writer.TABLES_BY_NAME = {table.name: table for table in Writer.TABLES}
 
 
 def _converter(column_type, dialect):
-    """What makes a value of a column what the driver takes: the column type's own
-    conversion on SQLite (UTC times as text, UUIDs as hex, JSON as text); on PostgreSQL,
-    the text COPY reads (ISO times, JSON as the app writes it)."""
+    """What makes a value of a column what the driver takes: on SQLite, the column type's
+    own conversion (UUIDs as hex, JSON as text), UTC times written as it writes them but
+    faster (tests/unit/test_demo_data.py checks they agree); on PostgreSQL, the text COPY
+    reads (ISO times, JSON as the app writes it)."""
     if dialect.name != "postgresql":
+        if isinstance(column_type, UTCDateTime):
+            return _sqlite_time
         return column_type.dialect_impl(dialect).bind_processor(dialect) or _same
     if isinstance(column_type, sa.JSON):
         return lambda value: None if value is None else dumps_document(value)
@@ -187,6 +190,13 @@ def _converter(column_type, dialect):
     if isinstance(column_type, sa.Uuid):
         return lambda value: None if value is None else str(value)
     return _same
+
+
+def _sqlite_time(value):
+    """A UTC time as SQLite holds it: naive UTC text with microseconds."""
+    if value is None:
+        return None
+    return value.astimezone(timezone.utc).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def _same(value):

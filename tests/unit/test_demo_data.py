@@ -12,6 +12,7 @@ from audit_server.models import ActionEvent, Audit, ChecklistVersion, Corrective
 from audit_server.services.accounts import authenticate
 from audit_server.services.audits import new_audit
 from audit_server.services.checklists import Checklist, validate_answers
+from audit_server.services.demo_history import Writer
 
 SMALL = ["seed-demo", "--audits", "400", "--locations", "12", "--regions", "3",
          "--until", "2026-11-30"]
@@ -246,3 +247,15 @@ def test_the_same_seed_gives_the_same_rows_and_another_seed_other_ones(fresh_app
     result = first.test_cli_runner().invoke(args=SMALL + ["--seed", "5"])
     assert "0 new audits" in result.output
     assert _everything(first) == same
+
+
+def test_bulk_rows_hold_times_as_the_column_type_writes_them(app):
+    column_type = Audit.__table__.c.submitted_at.type
+    with app.app_context():
+        dialect = db.engine.dialect
+    madrid = timezone(timedelta(hours=1))
+    for moment in (datetime(2026, 3, 29, 1, 59, 59, 999999, tzinfo=madrid),
+                   datetime(2026, 12, 1, 20, tzinfo=timezone.utc), None):
+        expected = column_type.dialect_impl(dialect).bind_processor(dialect)(moment) \
+            if dialect.name == "sqlite" else (moment and moment.isoformat())
+        assert dict(Writer(dialect).converters["audits"])["submitted_at"](moment) == expected
