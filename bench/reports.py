@@ -57,16 +57,41 @@ PENDING = "('open', 'in_progress', 'reopened')"
 
 # --- the hand-written SQL: the same figures, one statement per group of them -------------
 
-SQLITE = {
-    "region": "SELECT id, code, name FROM regions WHERE code = :code",
-    "locations": "SELECT id, code, name, timezone FROM locations WHERE region_id = :region "
-                 "ORDER BY code",
-    "audits": """
+# The region's audits of the period (part 1) and of the previous one (part 0).
+PERIOD_AUDITS = """
         WITH a AS (
           SELECT a.location_id, a.checklist_id, a.score_percent, a.critical_failed,
                  a.submitted_at >= :start AS part
           FROM locations l JOIN audits a ON a.location_id = l.id
           WHERE l.region_id = :region AND a.submitted_at >= :previous AND a.submitted_at < :end)
+"""
+
+
+
+def period_closings(seconds):
+    """The region's actions first done in the period (part 1) or the previous one (part 0),
+    with `seconds` (this database's arithmetic) from opening to that first done."""
+    return f"""
+        WITH c AS (
+          SELECT c.location_id, c.first_done_at >= :start AS part,
+                 c.first_done_at <= c.due_at AS on_time, {seconds} AS seconds
+          FROM locations l JOIN corrective_actions c ON c.location_id = l.id
+          WHERE l.region_id = :region AND c.first_done_at >= :previous AND c.first_done_at < :end)"""
+
+
+def open_actions(overdue):
+    """Per location, the open actions now and (`overdue`, this database's count) those past due."""
+    return f"""
+        SELECT c.location_id, count(*), {overdue}
+        FROM locations l JOIN corrective_actions c ON c.location_id = l.id
+        WHERE l.region_id = :region AND c.status IN {PENDING} GROUP BY c.location_id"""
+
+
+SQLITE = {
+    "region": "SELECT id, code, name FROM regions WHERE code = :code",
+    "locations": "SELECT id, code, name, timezone FROM locations WHERE region_id = :region "
+                 "ORDER BY code",
+    "audits": PERIOD_AUDITS + """
         SELECT location_id, NULL AS checklist_id, part, count(*), avg(score_percent),
                sum(critical_failed), 1 FROM a GROUP BY location_id, part
         UNION ALL SELECT location_id, checklist_id, part, count(*), avg(score_percent),
@@ -75,17 +100,8 @@ SQLITE = {
                count(DISTINCT location_id) FROM a GROUP BY part
         UNION ALL SELECT NULL, checklist_id, part, count(*), avg(score_percent),
                sum(critical_failed), count(DISTINCT location_id) FROM a GROUP BY checklist_id, part""",
-    "open_actions": f"""
-        SELECT c.location_id, count(*), sum(c.due_at < :now)
-        FROM locations l JOIN corrective_actions c ON c.location_id = l.id
-        WHERE l.region_id = :region AND c.status IN {PENDING} GROUP BY c.location_id""",
-    "closings": """
-        WITH c AS (
-          SELECT c.location_id, c.first_done_at >= :start AS part,
-                 c.first_done_at <= c.due_at AS on_time,
-                 round((julianday(c.first_done_at) - julianday(c.opened_at)) * 86400) AS seconds
-          FROM locations l JOIN corrective_actions c ON c.location_id = l.id
-          WHERE l.region_id = :region AND c.first_done_at >= :previous AND c.first_done_at < :end),
+    "open_actions": open_actions("sum(c.due_at < :now)"),
+    "closings": period_closings("round((julianday(c.first_done_at) - julianday(c.opened_at)) * 86400)") + """,
         ranked AS (
           SELECT location_id, part, seconds, on_time,
                  row_number() OVER (PARTITION BY location_id, part ORDER BY seconds) AS n,
@@ -164,27 +180,13 @@ SQLITE = {
 
 POSTGRESQL = {
     **{name: SQLITE[name] for name in ("region", "locations")},
-    "audits": """
-        WITH a AS (
-          SELECT a.location_id, a.checklist_id, a.score_percent, a.critical_failed,
-                 a.submitted_at >= :start AS part
-          FROM locations l JOIN audits a ON a.location_id = l.id
-          WHERE l.region_id = :region AND a.submitted_at >= :previous AND a.submitted_at < :end)
+    "audits": PERIOD_AUDITS + """
         SELECT location_id, checklist_id, part, count(*), avg(score_percent),
                count(*) FILTER (WHERE critical_failed), count(DISTINCT location_id)
         FROM a GROUP BY GROUPING SETS ((location_id, part), (location_id, checklist_id, part),
                                        (part), (checklist_id, part))""",
-    "open_actions": f"""
-        SELECT c.location_id, count(*), count(*) FILTER (WHERE c.due_at < :now)
-        FROM locations l JOIN corrective_actions c ON c.location_id = l.id
-        WHERE l.region_id = :region AND c.status IN {PENDING} GROUP BY c.location_id""",
-    "closings": """
-        WITH c AS (
-          SELECT c.location_id, c.first_done_at >= :start AS part,
-                 c.first_done_at <= c.due_at AS on_time,
-                 round(extract(epoch FROM c.first_done_at - c.opened_at)) AS seconds
-          FROM locations l JOIN corrective_actions c ON c.location_id = l.id
-          WHERE l.region_id = :region AND c.first_done_at >= :previous AND c.first_done_at < :end)
+    "open_actions": open_actions("count(*) FILTER (WHERE c.due_at < :now)"),
+    "closings": period_closings("round(extract(epoch FROM c.first_done_at - c.opened_at))") + """
         SELECT location_id, part, count(*), 100.0 * count(*) FILTER (WHERE on_time) / count(*),
                percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds)
         FROM c GROUP BY GROUPING SETS ((location_id, part), (part))""",
