@@ -86,6 +86,7 @@ class CorrectiveAction(db.Model):
         sa.Index("ix_corrective_actions_owner_status", "owner_id", "status"),
         sa.Index("ix_corrective_actions_location_opened", "location_id", "opened_at"),
         sa.Index("ix_corrective_actions_location_first_done", "location_id", "first_done_at"),
+        sa.Index("ix_corrective_actions_location_status", "location_id", "status"),
     )
 
     @hybrid_method

@@ -93,4 +93,8 @@ class Audit(AuditOutcome, db.Model):
         sa.Index("ix_audits_checklist_submitted", "checklist_id", "submitted_at"),
         sa.Index("ix_audits_submitted", "submitted_at"),
         sa.Index("ix_audits_location_checklist_date", "location_id", "checklist_id", "local_date"),
+        # The reports' audits of a location and checklist in a period, covering the
+        # figures they read (migration 0007, docs/reports.md).
+        sa.Index("ix_audits_location_checklist_submitted", "location_id", "checklist_id",
+                 "submitted_at", "score_percent", "critical_failed"),
     )

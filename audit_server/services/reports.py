@@ -174,16 +174,24 @@ class Scope:
             stmt = stmt.where(Location.region_id == self.region_id)
         return access.in_scope(stmt, self.user, Location.id)
 
+    def rows(self, table, location_column, level, *columns):
+        """A SELECT of `columns` of the rows of `table` at the report's locations, with
+        their group's id (`group_id`) at `level`.
 
-def _group_key(level, location_column):
-    """The column a level groups by (None: the whole organisation, one group)."""
-    return {"location": location_column, "region": Location.region_id, "organisation": None}[level]
-
-
-def _keyed(stmt, level, location_column):
-    """A SELECT with its group's id (`group_id`) as first column."""
-    key = _group_key(level, location_column)
-    return stmt.add_columns((sa.literal_column("0") if key is None else key).label("group_id"))
+        The locations are given as `location_column IN (SELECT id FROM locations ...)`, so
+        that the databases read the rows location by location through the indexes that
+        start with location_id; locations is joined only to group by region across regions
+        (within one region its id is a constant)."""
+        key = {"location": location_column, "organisation": sa.literal_column("0"),
+               "region": Location.region_id if self.region_id is None
+               else sa.literal_column(str(int(self.region_id)))}[level]
+        stmt = sa.select(key.label("group_id"), *columns).select_from(table)
+        if key is Location.region_id and table is not Location:
+            stmt = stmt.join(Location, Location.id == location_column)
+        if self.region_id is not None or access.visible_location_ids(self.user) is not None:
+            stmt = stmt.where(location_column.in_(
+                self.locations(sa.select(Location.id)).correlate(None)))
+        return stmt
 
 
 def _period_part(column, period):
@@ -214,10 +222,9 @@ def _index(rows, *keys):
 
 
 def _audit_rows(scope, level, *columns):
-    """A SELECT of the report's audits with their group_id and `columns`."""
-    stmt = _keyed(sa.select(*columns), level, Audit.location_id).select_from(Audit).join(
-        Location, Location.id == Audit.location_id).where(Audit.checklist_id.in_(scope.checklist_ids))
-    return scope.locations(stmt)
+    """A SELECT of the report's audits (of its checklists) with their group_id and `columns`."""
+    return scope.rows(Audit, Audit.location_id, level, *columns).where(
+        Audit.checklist_id.in_(scope.checklist_ids))
 
 
 def _period_audit_rows(scope, level, period, *columns):
@@ -273,26 +280,46 @@ def _as_date(value):
 
 def latest_audits(scope):
     """The latest audit of each checklist at each of the report's locations:
-    {(location_id, checklist_id): row (id, score_percent, local_date)}."""
-    newest_first = sa.func.row_number().over(
-        partition_by=(Audit.location_id, Audit.checklist_id),
-        order_by=(Audit.submitted_at.desc(), Audit.id.desc())).label("position")
-    ranked = _audit_rows(scope, "location", Audit.id, Audit.checklist_id, Audit.score_percent,
-                         Audit.local_date, newest_first).subquery()
-    rows = db.session.execute(sa.select(ranked).where(ranked.c.position == 1)).mappings()
-    return {(row["group_id"], row["checklist_id"]): row for row in rows}
+    {(location_id, checklist_id): row (id, score_percent, local_date)}. One index seek
+    per location and checklist (a correlated subquery ordered by submitted_at, LIMIT 1),
+    not a read of every audit the locations ever had."""
+    if not scope.checklist_ids:
+        return {}
+    # (A UNION of one-row SELECTs: SQLite cannot name the columns of a VALUES list.)
+    checklists = sa.union_all(*[sa.select(sa.literal(checklist_id, sa.String).label("checklist_id"))
+                                for checklist_id in scope.checklist_ids]).subquery()
+    latest = (sa.select(Audit.id).where(Audit.location_id == Location.id,
+                                        Audit.checklist_id == checklists.c.checklist_id)
+              .order_by(Audit.submitted_at.desc(), Audit.id.desc()).limit(1)
+              .correlate(Location, checklists).scalar_subquery())
+    pairs = scope.locations(sa.select(latest.label("audit_id")).select_from(Location)
+                            .join(checklists, sa.true())).subquery()
+    rows = db.session.execute(
+        sa.select(Audit.location_id, Audit.checklist_id, Audit.id, Audit.score_percent,
+                  Audit.local_date).join(pairs, pairs.c.audit_id == Audit.id)).mappings()
+    return {(row["location_id"], row["checklist_id"]): row for row in rows}
+
+
+def _period_audits(scope, period, *columns):
+    """The report's audits of the period and the previous one, as a MATERIALIZED common
+    table expression: the databases find them location by location first, and only then
+    unpack their JSON documents (joined to json_each, SQLite would otherwise read every
+    audit of the checklists in the periods, of all regions, through the checklist index)."""
+    return _audit_rows(scope, "organisation", _period_part(Audit.submitted_at, period),
+                       *columns).where(_in_periods(Audit.submitted_at, period)
+                                       ).cte().prefix_with("MATERIALIZED")
 
 
 def section_scores(scope, period):
     """Per part, checklist and section: points / max points summed over the audits'
     sections, as a percentage. {(checklist_id, section_id, part): row}."""
-    sections = array_elements(Audit.sections)
-    rows = _audit_rows(scope, "organisation", _period_part(Audit.submitted_at, period),
-                       Audit.checklist_id, json_text(sections.c.value, "id").label("section_id"),
-                       json_number(sections.c.value, "points").label("points"),
-                       json_number(sections.c.value, "max_points").label("max_points"),
-                       ).join(sections, sa.true()).where(_in_periods(Audit.submitted_at, period)
-                                                         ).subquery()
+    audits = _period_audits(scope, period, Audit.checklist_id, Audit.sections)
+    sections = array_elements(audits.c.sections)
+    rows = sa.select(audits.c.checklist_id, audits.c.part,
+                     json_text(sections.c.value, "id").label("section_id"),
+                     json_number(sections.c.value, "points").label("points"),
+                     json_number(sections.c.value, "max_points").label("max_points"),
+                     ).select_from(audits).join(sections, sa.true()).subquery()
     percent = _percent(sa.func.sum(rows.c.points), sa.func.sum(rows.c.max_points))
     stmt = sa.select(rows.c.checklist_id, rows.c.section_id, rows.c.part, percent.label("score")
                      ).group_by(rows.c.checklist_id, rows.c.section_id, rows.c.part)
@@ -302,13 +329,13 @@ def section_scores(scope, period):
 def item_failures(scope, period):
     """Per checklist, item and part, over the answers that applied and were answered
     (not N/A): answers, failures, failure rate, locations where it failed.
-    Rows ordered worst first."""
-    answers = object_entries(Audit.answers)
-    rows = _audit_rows(scope, "organisation", _period_part(Audit.submitted_at, period),
-                       Audit.checklist_id, Audit.location_id, answers.c.key.label("item_id"),
-                       json_true(answers.c.value, "failed").label("failed"),
-                       ).join(answers, sa.true()).where(
-        _in_periods(Audit.submitted_at, period),
+    {(checklist_id, item_id, part): row}."""
+    audits = _period_audits(scope, period, Audit.checklist_id, Audit.location_id, Audit.answers)
+    answers = object_entries(audits.c.answers)
+    rows = sa.select(audits.c.checklist_id, audits.c.location_id, audits.c.part,
+                     answers.c.key.label("item_id"),
+                     json_true(answers.c.value, "failed").label("failed"),
+                     ).select_from(audits).join(answers, sa.true()).where(
         json_number(answers.c.value, "max_points").is_not(None)).subquery()
     failed = sa.func.count().filter(rows.c.failed)
     stmt = sa.select(
@@ -343,7 +370,7 @@ def phone_figures(scope, period):
         json_number(doc, "transfers", "value").label("transfers"),
         json_true(doc, "not_my_department", "value").label("not_my_department"),
         json_true(doc, "owned", "value").label("owned"),
-    ).where(_in_periods(Audit.submitted_at, period)).subquery()
+    ).where(_in_periods(Audit.submitted_at, period)).cte().prefix_with("MATERIALIZED")
     answered = sa.func.count().filter(rows.c.answered)
     shares = [_percent(sa.func.count().filter(sa.and_(rows.c.answered, share(rows.c))), answered)
               .label(name) for name, share in PHONE_SHARES.items()]
@@ -363,11 +390,10 @@ def phone_figures(scope, period):
 
 
 def _action_rows(scope, level, *columns):
-    stmt = _keyed(sa.select(*columns), level, CorrectiveAction.location_id).select_from(
-        CorrectiveAction).join(Location, Location.id == CorrectiveAction.location_id)
+    stmt = scope.rows(CorrectiveAction, CorrectiveAction.location_id, level, *columns)
     if scope.checklist_ids is not None:
         stmt = stmt.where(CorrectiveAction.checklist_id.in_(scope.checklist_ids))
-    return scope.locations(stmt)
+    return stmt
 
 
 def action_states(scope, levels, now, *where):
@@ -410,11 +436,8 @@ def action_closings(scope, levels, part, *where):
 
 def location_counts(scope, level):
     """{group_id: the number of the report's locations} at a level."""
-    stmt = scope.locations(_keyed(sa.select(sa.func.count().label("locations")), level,
-                                  Location.id).select_from(Location))
-    key = _group_key(level, Location.id)
-    if key is not None:
-        stmt = stmt.group_by(key)
+    rows = scope.rows(Location, Location.id, level).subquery()
+    stmt = sa.select(rows.c.group_id, sa.func.count().label("locations")).group_by(rows.c.group_id)
     return {row.group_id: row.locations for row in db.session.execute(stmt)}
 
 
@@ -692,7 +715,7 @@ def failed_item_audits(user, code, checklist_id, item_id, period, page, per_page
     stmt = _audit_rows(scope, "location", Audit.id, Audit.submitted_at, Audit.local_date,
                        Audit.score_percent, json_text(Audit.answers, item_id, "comment")
                        .label("comment"), Location.code, Location.name, Location.timezone
-                       ).where(Audit.submitted_at >= period.start, Audit.submitted_at < period.end,
+                       ).join(Location, Location.id == Audit.location_id).where(Audit.submitted_at >= period.start, Audit.submitted_at < period.end,
                                json_true(Audit.answers, item_id, "failed"))
     total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
     rows = db.session.execute(stmt.order_by(Audit.submitted_at.desc(), Audit.id)
