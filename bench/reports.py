@@ -9,7 +9,7 @@ For each database it first builds the data set, as `make run` users would:
 (and prints how long that took), in the SQLite file BENCH_SQLITE_PATH (default
 /tmp/momento-bench.db) and in the PostgreSQL database BENCH_PG_DATABASE (default
 momento_bench) on the server TEST_PG_SERVER. --reuse keeps a data set already there
-(and builds it if it is not).
+(and builds it if it is not), after bringing it to the latest migration.
 
 Then, in one process, inside an app context as the API calls them, for the
 last 30 days before the end of the history (and the 30 days before, which every figure
@@ -290,6 +290,16 @@ def audit_count(url):
         engine.dispose()
 
 
+FLASK = [sys.executable, "-m", "flask", "--app", "audit_server"]
+
+
+def migrate(url):
+    """`db upgrade` and `checklists sync`, as a deployment does."""
+    for command in (["db", "upgrade"], ["checklists", "sync"]):
+        subprocess.run(FLASK + command, cwd=ROOT, env=dict(os.environ, DATABASE_URL=url),
+                       check=True, capture_output=True)
+
+
 def build(kind, url):
     """A new database with the data set; prints the seed-demo command's time."""
     if kind == "sqlite":
@@ -299,13 +309,10 @@ def build(kind, url):
         with psycopg.connect(PG_SERVER, autocommit=True) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
             connection.execute(f'CREATE DATABASE "{PG_DATABASE}"')
-    env = dict(os.environ, DATABASE_URL=url)
-    flask = [sys.executable, "-m", "flask", "--app", "audit_server"]
-    for command in (["db", "upgrade"], ["checklists", "sync"]):
-        subprocess.run(flask + command, cwd=ROOT, env=env, check=True, capture_output=True)
+    migrate(url)
     started = time.monotonic()
-    subprocess.run(flask + ["seed-demo", *SEED_ARGS], cwd=ROOT, env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(FLASK + ["seed-demo", *SEED_ARGS], cwd=ROOT, env=dict(os.environ, DATABASE_URL=url),
+                   check=True, stdout=subprocess.DEVNULL)
     print(f"  built: flask seed-demo {' '.join(SEED_ARGS)}: {time.monotonic() - started:.0f} s "
           f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
 
@@ -325,6 +332,7 @@ def bench(kind, reuse, region_count, rounds):
     print(f"\n=== {kind}: {url}")
     count = audit_count(url)
     if reuse and count:
+        migrate(url)  # a data set built before the latest migrations (indexes) gets them
         print(f"  reused: {count} audits")
     else:
         build(kind, url)
