@@ -68,6 +68,7 @@ bench: $(STAMP) translations
 	$(PY) bench/photos.py
 	$(PY) bench/pages.py
 	$(PY) bench/charts.py
+	$(PY) bench/reports.py --reuse
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .hypothesis

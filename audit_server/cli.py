@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from .services import accounts, checklists, demo, org, photos
+from .services import accounts, checklists, demo, demo_history, org, photos
 from .services.errors import InvalidInput
 
 
@@ -21,20 +21,34 @@ def _fail(exc):
 
 @click.command("seed-demo")
 @with_appcontext
-@click.option("--audits", "audit_count", default=240, show_default=True,
-              help="How many audits of history to make.")
+@click.option("--audits", "audit_count", default=240, show_default=True, type=click.IntRange(min=0),
+              help="How many audits of history to make (none if the database has audits).")
+@click.option("--locations", "location_count", default=0, show_default=True,
+              type=click.IntRange(min=0), help="Generated locations to add to the named ones.")
+@click.option("--regions", "region_count", default=None, type=click.IntRange(min=1),
+              help="Generated regions the generated locations are shared between "
+                   "[default: one per 100 locations].")
 @click.option("--until", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="Last day of the history (default: today, UTC).")
 @click.option("--seed", default=7, show_default=True, help="Random seed; the same seed gives the same data.")
-def seed_demo(audit_count, until, seed):
+def seed_demo(audit_count, location_count, region_count, until, seed):
     """Create a demo organisation with users and a history of audits."""
-    demo.seed_organisation()
     day = until.date() if until else datetime.now(timezone.utc).date()
-    made = demo.seed_audits(audit_count, day, seed)
+    demo.seed_organisation()
+    if location_count:
+        regions = region_count or max(1, location_count // 100)
+        demo.seed_generated_organisation(regions, location_count, seed, demo.history_start(day))
+    elif region_count:
+        raise click.UsageError("--regions needs --locations.")
+    with click.progressbar(length=audit_count, label="Audits", file=sys.stderr) as bar:
+        made = demo_history.seed_history(audit_count, day, seed, progress=bar.update)
     click.echo(f"Demo organisation ready; {made} new audits up to {day.isoformat()}.")
     click.echo(f"Demo logins (password for all: {demo.DEMO_PASSWORD}):")
     for email, role, _ in demo.demo_logins():
         click.echo(f"  {role:9} {email}")
+    if location_count:
+        click.echo("  and the generated ones: regional.<region code>@momento.example, "
+                   "manager.<first location code>@momento.example (in lower case).")
 
 
 users = AppGroup("users", help="Manage user accounts.")

@@ -83,6 +83,32 @@ def make_app(app, database_url, tmp_path):
             db.engine.dispose()
 
 
+def _dispose_engine(app):
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def fresh_app(tmp_path):
+    """fresh_app(): another app on a new, migrated database of its own (dropped
+    afterwards), for tests that compare what two databases end up holding."""
+    with contextlib.ExitStack() as stack:
+        def make():
+            folder = tmp_path / f"fresh{len(made)}"
+            folder.mkdir()
+            other = create_app(app_config(stack.enter_context(new_database(folder))))
+            other.instance_path = str(folder)
+            with other.app_context():
+                upgrade()
+            stack.callback(_dispose_engine, other)
+            assert other.test_cli_runner().invoke(args=["checklists", "sync"]).exit_code == 0
+            made.append(other)
+            return other
+
+        made = []
+        yield make
+
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -48,14 +48,14 @@ def create_user(email, role, password, region_codes=(), location_codes=(), name=
         errors.setdefault("locations", []).append("Only location managers have locations.")
     if errors:
         raise InvalidInput("The user cannot be created.", errors)
-    user = User(email=email, role=role, name=name, password_hash=_hash_password(password),
+    user = User(email=email, role=role, name=name, password_hash=hash_password(password),
                 regions=list(regions), locations=list(locations))
     db.session.add(user)
     db.session.commit()
     return user
 
 
-def _hash_password(password):
+def hash_password(password):
     return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
 

@@ -1,28 +1,25 @@
-"""A realistic demo organisation with a history of audits, made deterministically."""
+"""The demo organisation: the named regions, locations and logins of `make run`, and as
+many generated ones as asked for (its history of audits is demo_history.py's)."""
 import random
-import uuid
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, time, timezone
 
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import CorrectiveAction, Location, Region, User
-from .accounts import create_user
-from .actions import change_action, follow_up_audit
-from .audits import insert_audit, new_audit
-from .checklists import current_checklist, store_versions
-from .scoring import NA, applies, iter_items
+from ..models import Location, Region, User
+from ..models.users import user_locations, user_regions
+from .accounts import create_user, hash_password
 
 DEMO_PASSWORD = "momento-demo"
 REGIONS = [("NORTE", "Región Norte"), ("SUR", "Región Sur")]
 LOCATIONS = [
-    # code, name, region, address, phone, timezone, quality (chance an item is up to standard)
-    ("MAD-01", "Madrid Centro", "NORTE", "Calle Mayor 12, Madrid", "+34 910 000 101", "Europe/Madrid", 0.93),
-    ("MAD-02", "Madrid Chamberí", "NORTE", "Calle de Fuencarral 140, Madrid", "+34 910 000 102", "Europe/Madrid", 0.85),
-    ("BIL-01", "Bilbao Abando", "NORTE", "Gran Vía 25, Bilbao", "+34 944 000 103", "Europe/Madrid", 0.78),
-    ("SEV-01", "Sevilla Triana", "SUR", "Calle San Jacinto 30, Sevilla", "+34 954 000 104", "Europe/Madrid", 0.88),
-    ("MAL-01", "Málaga Centro", "SUR", "Calle Larios 8, Málaga", "+34 952 000 105", "Europe/Madrid", 0.70),
-    ("LPA-01", "Las Palmas Triana", "SUR", "Calle Triana 60, Las Palmas", "+34 928 000 106", "Atlantic/Canary", 0.82),
+    # code, name, region, address, phone, timezone
+    ("MAD-01", "Madrid Centro", "NORTE", "Calle Mayor 12, Madrid", "+34 910 000 101", "Europe/Madrid"),
+    ("MAD-02", "Madrid Chamberí", "NORTE", "Calle de Fuencarral 140, Madrid", "+34 910 000 102", "Europe/Madrid"),
+    ("BIL-01", "Bilbao Abando", "NORTE", "Gran Vía 25, Bilbao", "+34 944 000 103", "Europe/Madrid"),
+    ("SEV-01", "Sevilla Triana", "SUR", "Calle San Jacinto 30, Sevilla", "+34 954 000 104", "Europe/Madrid"),
+    ("MAL-01", "Málaga Centro", "SUR", "Calle Larios 8, Málaga", "+34 952 000 105", "Europe/Madrid"),
+    ("LPA-01", "Las Palmas Triana", "SUR", "Calle Triana 60, Las Palmas", "+34 928 000 106", "Atlantic/Canary"),
 ]
 USERS = [
     # email, role, regions, locations, name
@@ -34,14 +31,6 @@ USERS = [
     ("sevilla@momento.example", "manager", [], ["SEV-01"], "Lola Manager (Sevilla)"),
     ("malaga@momento.example", "manager", [], ["MAL-01"], "Pablo Manager (Málaga)"),
     ("canarias@momento.example", "manager", [], ["LPA-01"], "Nira Manager (Las Palmas)"),
-]
-CLOSING_NOTES = [
-    "Hablado con el equipo en la reunión de la mañana.", "Briefed the team at the morning huddle.",
-    "Turnos ajustados para cubrir la entrada.", "Added a second person at the counter at peak times.",
-]
-FIRST_NOTICED = [
-    "Un cliente esperando en la caja", "Staff smiling at the counter", "Cajas apiladas en la entrada",
-    "Good music, bright shop", "Nadie en el mostrador", "El suelo mojado junto a la puerta",
 ]
 
 
@@ -57,7 +46,7 @@ def seed_organisation():
             regions[code] = Region(code=code, name=name)
             db.session.add(regions[code])
     existing = set(db.session.scalars(sa.select(Location.code)))
-    for code, name, region, address, phone, tz, _ in LOCATIONS:
+    for code, name, region, address, phone, tz in LOCATIONS:
         if code not in existing:
             db.session.add(Location(code=code, name=name, region=regions[region],
                                     address=address, phone=phone, timezone=tz))
@@ -68,86 +57,100 @@ def seed_organisation():
             create_user(email, role, DEMO_PASSWORD, region_codes, location_codes, name)
 
 
-def _answer(item, rng, quality):
-    kind = item["type"]
-    good = rng.random() < quality
-    if item.get("na_allowed") and rng.random() < 0.15:
-        return NA
-    if kind == "yes_no":
-        bad_is_yes = item.get("bad_answer") == "yes"
-        return (not bad_is_yes) if good else bad_is_yes
-    if kind == "rating":
-        return rng.choice([4, 5, 5]) if good else rng.choice([1, 2, 3])
-    if kind in ("count", "seconds"):
-        if "bands" not in item:
-            return rng.randint(60, 300)
-        limits = [b["max"] for b in item["bands"] if "max" in b]
-        return rng.randint(0, int(limits[0])) if good else rng.randint(int(limits[0]) + 1,
-                                                                       int(limits[-1]) + 3)
-    if kind == "choice":
-        return rng.choice(item["options"])["value"]
-    return rng.choice(FIRST_NOTICED)
+# The generated organisation: areas (a name, a clock, a phone prefix, cities), and the
+# words its names are made of. Region i is in area i (modulo), its locations in its cities.
+AREAS = [
+    ("Cantábrico", "Europe/Madrid", "+34", ["Santander", "Gijón", "Oviedo", "San Sebastián", "Logroño"]),
+    ("Canarias", "Atlantic/Canary", "+34", ["Santa Cruz de Tenerife", "La Laguna", "Arrecife", "Telde"]),
+    ("México", "America/Mexico_City", "+52", ["Ciudad de México", "Puebla", "Querétaro", "Mérida"]),
+    ("Colombia", "America/Bogota", "+57", ["Bogotá", "Medellín", "Cali", "Bucaramanga"]),
+    ("Portugal", "Europe/Lisbon", "+351", ["Lisboa", "Porto", "Braga", "Coimbra", "Faro"]),
+    ("Levante", "Europe/Madrid", "+34", ["València", "Alicante", "Castellón", "Murcia", "Elche"]),
+    ("Perú", "America/Lima", "+51", ["Lima", "Arequipa", "Cusco", "Trujillo"]),
+    ("Andalucía", "Europe/Madrid", "+34", ["Córdoba", "Granada", "Almería", "Cádiz", "Jaén"]),
+    ("Castilla", "Europe/Madrid", "+34", ["Valladolid", "León", "Salamanca", "Ávila", "Cáceres"]),
+    ("Catalunya", "Europe/Madrid", "+34", ["Barcelona", "Girona", "Lleida", "Tarragona", "Sabadell"]),
+]
+QUARTERS = ["Centro", "Estación", "Plaza Mayor", "Puerto", "Catedral", "Mercado", "Universidad",
+            "Río", "Alameda", "Ensanche", "Castillo", "Peñón", "Señorío", "Jardín Botánico"]
+STREETS = ["Calle Mayor", "Avenida de la Constitución", "Calle del Carmen", "Paseo de Gràcia",
+           "Rua Augusta", "Avenida Juárez", "Carrera Séptima", "Jirón de la Unión", "Calle Real"]
+GIVEN = ["Lucía", "Sofía", "Martín", "Hugo", "Inés", "Álvaro", "Núria", "João", "Ximena",
+         "Andrés", "Begoña", "Íñigo", "Maité", "Raúl", "Conceição", "Guadalupe"]
+FAMILY = ["García", "Fernández", "Martínez", "López", "Sánchez", "Pérez", "Gómez", "Muñoz",
+          "Álvarez", "Jiménez", "Peña", "Ibáñez", "Gonçalves", "Hernández", "Castaño", "Oñate"]
+MAX_LOCATIONS_PER_MANAGER = 3
 
 
-def seed_audits(count, until, seed=7):
-    """`count` audits spread over the 90 days before `until`; the same arguments give the
-    same audits, and audits already stored are left alone."""
-    rng = random.Random(seed)
-    locations = db.session.scalars(sa.select(Location).order_by(Location.code)).all()
-    managers = {loc.id: next(u for u in db.session.scalars(sa.select(User).order_by(User.id))
-                             if loc in u.locations) for loc in locations}
-    quality = {code: q for code, *_, q in LOCATIONS}
-    checklists = [current_checklist("five_second_walk_in"), current_checklist("call_your_own_number")]
-    store_versions({c.id: c for c in checklists})
-    end = datetime.combine(until, time(20), tzinfo=timezone.utc)
-    submissions = []
-    for n in range(count):
-        location = locations[n % len(locations)]
-        checklist = checklists[rng.random() < 0.4]
-        started = end - timedelta(days=rng.uniform(0, 90))
-        answers, applicable = {}, {}
-        for _, item in iter_items(checklist.definition):
-            values = {k: a["value"] for k, a in answers.items()}
-            applicable[item["id"]] = applies(item, values, applicable)
-            if applicable[item["id"]]:
-                answers[item["id"]] = {"value": _answer(item, rng, quality.get(location.code, 0.85))}
-        submissions.append((location, checklist, {
-            "id": uuid.UUID(int=rng.getrandbits(128), version=4),
-            "location_id": location.id, "checklist_id": checklist.id,
-            "started_at": started, "submitted_at": started + timedelta(seconds=rng.randint(40, 300)),
-            "answers": answers, "notes": "",
-        }))
-    # In the order they happened, so that repeated failures link and passes propose verification.
-    submissions.sort(key=lambda s: s[2]["submitted_at"])
-    made = 0
-    for n, (location, checklist, data) in enumerate(submissions):
-        audit = new_audit(managers[location.id], data, checklist, location.timezone)
-        stored = insert_audit(audit, managers[location.id])
-        if stored is not None:
-            follow_up_audit(audit, checklist, stored.actions_pending)
-            made += 1
-        if n % 500 == 499:
-            db.session.commit()
-    db.session.commit()
-    if made:
-        _work_on_old_actions(end - timedelta(days=10), rng)
-    return made
-
-
-def _work_on_old_actions(before, rng):
-    """Managers close most actions opened before `before` (those needing no photo) and
-    regional managers verify most of what was closed; the rest stays open or overdue."""
-    regionals = {r.id: u for u in db.session.scalars(sa.select(User).where(User.role == "regional"))
-                 for r in u.regions}
-    old = db.session.scalars(sa.select(CorrectiveAction).where(
-        CorrectiveAction.opened_at < before, CorrectiveAction.status == "open",
-        CorrectiveAction.photo_required.is_(False)).order_by(CorrectiveAction.id)).all()
-    for action in old:
-        if rng.random() < 0.2:
+def seed_generated_organisation(region_count, location_count, seed, created_at):
+    """Add `region_count` generated regions with `location_count` locations between them,
+    a regional manager per region and a manager per location or small group of
+    locations (password DEMO_PASSWORD, hashed once for all). Written in bulk; regions and
+    locations already there (by code) are left alone, so running it again adds nothing."""
+    if not region_count:
+        return
+    width = len(str(region_count))
+    rng = random.Random(f"{seed}:organisation")
+    existing = set(db.session.scalars(sa.select(Region.code)))
+    regions = []
+    for i in range(region_count):
+        area, zone, prefix, cities = AREAS[i % len(AREAS)]
+        suffix = f" {i // len(AREAS) + 1}" if region_count > len(AREAS) else ""
+        regions.append({"code": f"G{i + 1:0{width}d}", "name": f"Región {area}{suffix}",
+                        "zone": zone, "prefix": prefix, "cities": cities})
+    new = [r for r in regions if r["code"] not in existing]
+    if not new:
+        return
+    connection = db.session.connection()
+    connection.execute(Region.__table__.insert(), [{"code": r["code"], "name": r["name"]} for r in new])
+    region_ids = dict(db.session.execute(sa.select(Region.code, Region.id)).all())
+    locations, users, manages = [], [], []
+    per_region = [location_count // region_count + (i < location_count % region_count)
+                  for i in range(region_count)]
+    password = hash_password(DEMO_PASSWORD)
+    for region, count in zip(regions, per_region):
+        if region["code"] in existing:
             continue
-        owner, regional = action.owner, regionals[action.location.region_id]
-        done = change_action(owner, action.id, action.version, status="done",
-                             note=rng.choice(CLOSING_NOTES))
-        if rng.random() < 0.7:
-            change_action(regional, action.id, done.version, status="verified",
-                          note="Comprobado en la visita.")
+        users.append(_person(rng, f"regional.{region['code'].lower()}", "regional", region["name"],
+                             password, created_at))
+        manages.append((users[-1]["email"], "region", region["code"]))
+        group = []
+        for n in range(1, count + 1):
+            city = rng.choice(region["cities"])
+            code = f"{region['code']}-{n:04d}"
+            locations.append({
+                "code": code, "name": f"{city} {rng.choice(QUARTERS)} {n}",
+                "region_id": region_ids[region["code"]],
+                "address": f"{rng.choice(STREETS)} {rng.randint(1, 250)}, {city}",
+                "phone": f"{region['prefix']} {rng.randint(100, 999)} {rng.randint(100000, 999999)}",
+                "timezone": region["zone"]})
+            if not group:
+                group_size = rng.randint(1, MAX_LOCATIONS_PER_MANAGER)
+                users.append(_person(rng, f"manager.{code.lower()}", "manager", city, password,
+                                     created_at))
+            group.append(code)
+            manages.append((users[-1]["email"], "location", code))
+            if len(group) == group_size:
+                group = []
+    connection.execute(Location.__table__.insert(), locations)
+    connection.execute(User.__table__.insert(), users)
+    location_ids = dict(db.session.execute(sa.select(Location.code, Location.id)).all())
+    user_ids = dict(db.session.execute(sa.select(User.email, User.id)).all())
+    region_rows = [{"user_id": user_ids[e], "region_id": region_ids[c]}
+                   for e, kind, c in manages if kind == "region"]
+    location_rows = [{"user_id": user_ids[e], "location_id": location_ids[c]}
+                     for e, kind, c in manages if kind == "location"]
+    connection.execute(user_regions.insert(), region_rows)
+    connection.execute(user_locations.insert(), location_rows)
+    db.session.commit()
+
+
+def _person(rng, login, role, where, password, created_at):
+    name = f"{rng.choice(GIVEN)} {rng.choice(FAMILY)} ({where})"
+    return {"email": f"{login}@momento.example", "name": name, "password_hash": password,
+            "role": role, "locale": None, "active": True, "created_at": created_at}
+
+
+def history_start(until):
+    """When the generated people joined: the first of the month three years before `until`."""
+    return datetime.combine(until.replace(year=until.year - 3, day=1), time(), tzinfo=timezone.utc)

@@ -1,0 +1,261 @@
+"""`flask seed-demo` with generated regions and locations: a realistic organisation and
+history, stored exactly as the app stores audits and actions, the same for the same seed."""
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
+
+import pytest
+import sqlalchemy as sa
+
+from audit_server.extensions import db
+from audit_server.models import ActionEvent, Audit, ChecklistVersion, CorrectiveAction
+from audit_server.services.accounts import authenticate
+from audit_server.services.audits import new_audit
+from audit_server.services.checklists import Checklist, validate_answers
+from audit_server.services.demo_history import Writer
+
+SMALL = ["seed-demo", "--audits", "400", "--locations", "12", "--regions", "3",
+         "--until", "2026-11-30"]
+END = datetime(2026, 11, 30, 20, tzinfo=timezone.utc)
+TABLES = ["regions", "locations", "users", "user_regions", "user_locations", "audits",
+          "corrective_actions", "action_audits", "action_events", "photos"]
+
+
+@pytest.fixture
+def seeded(app, runner):
+    result = runner.invoke(args=SMALL + ["--seed", "3"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        yield result.output
+
+
+def rows(sql, **params):
+    return db.session.execute(sa.text(sql), params).all()
+
+
+def scalar(sql, **params):
+    return db.session.execute(sa.text(sql), params).scalar()
+
+
+def test_the_generated_organisation_sits_beside_the_named_one(seeded):
+    assert "admin@momento.example" in seeded and "momento-demo" in seeded
+    assert scalar("SELECT count(*) FROM audits") == 400
+    regions = dict(rows("SELECT code, name FROM regions"))
+    assert len(regions) == 5 and regions["NORTE"] == "Región Norte"
+    assert sorted(c for c in regions if c.startswith("G")) == ["G1", "G2", "G3"]
+    locations = rows("SELECT l.code, l.name, l.timezone, r.code FROM locations l "
+                     "JOIN regions r ON r.id = l.region_id")
+    assert len(locations) == 18
+    generated = [loc for loc in locations if loc[0].startswith("G")]
+    assert Counter(loc[3] for loc in generated) == {"G1": 4, "G2": 4, "G3": 4}
+    # Area by area: Cantábrico on Madrid's clock, Canarias on the islands', México on its own.
+    assert {loc[3]: loc[2] for loc in generated} == {
+        "G1": "Europe/Madrid", "G2": "Atlantic/Canary", "G3": "America/Mexico_City"}
+    assert any(ch in "".join(loc[1] for loc in generated) for ch in "áéíóúñ")
+    # A regional manager per generated region, a manager for every location (1 to 3 each).
+    assert rows("SELECT r.code, count(*) FROM user_regions ur JOIN regions r ON r.id = ur.region_id "
+                "JOIN users u ON u.id = ur.user_id WHERE u.role = 'regional' AND r.code LIKE 'G%' "
+                "GROUP BY r.code ORDER BY r.code") == [("G1", 1), ("G2", 1), ("G3", 1)]
+    managed = rows("SELECT l.code, count(ul.user_id) FROM locations l LEFT JOIN user_locations ul "
+                   "ON ul.location_id = l.id GROUP BY l.code")
+    assert all(n == 1 for _, n in managed)
+    per_manager = [n for (n,) in rows("SELECT count(*) FROM user_locations ul JOIN users u "
+                                      "ON u.id = ul.user_id WHERE u.email LIKE 'manager.%' "
+                                      "GROUP BY ul.user_id")]
+    assert sum(per_manager) == 12 and set(per_manager) <= {1, 2, 3}
+    # Every demo login works with the one password, named and generated alike.
+    for email in ("norte@momento.example", "regional.g2@momento.example", "manager.g3-0001@momento.example"):
+        assert authenticate(email, "momento-demo") is not None, email
+    # Every location has a history: walk-ins about weekly, phone calls about fortnightly.
+    per_kind = dict(rows("SELECT checklist_id, count(*) FROM audits GROUP BY checklist_id"))
+    assert sum(per_kind.values()) == 400
+    assert 1.8 < per_kind["five_second_walk_in"] / per_kind["call_your_own_number"] < 2.2
+    latest = rows("SELECT max(submitted_at) FROM audits GROUP BY location_id")
+    assert len(latest) == 18 and all(_utc(t) > END - timedelta(days=14) for (t,) in latest)
+
+
+def test_demo_audits_are_what_submitting_their_answers_stores(seeded):
+    versions = {(v.checklist_id, v.version): Checklist(v.checklist_id, v.version, v.kind, v.definition)
+                for v in db.session.scalars(sa.select(ChecklistVersion))}
+    zones = dict(rows("SELECT id, timezone FROM locations"))
+    audits = db.session.scalars(sa.select(Audit)).all()
+    outcomes = Counter()
+    for audit in audits:
+        checklist = versions[(audit.checklist_id, audit.checklist_version)]
+        answers = {item_id: {"value": a["value"], **({"comment": a["comment"]} if a["comment"] else {})}
+                   for item_id, a in audit.answers.items()}
+        validate_answers(checklist, answers)
+        data = {"id": audit.id, "location_id": audit.location_id, "checklist_id": audit.checklist_id,
+                "started_at": audit.started_at, "submitted_at": audit.submitted_at,
+                "answers": answers, "notes": audit.notes}
+        again = new_audit(SimpleNamespace(id=audit.auditor_id), data, checklist, zones[audit.location_id])
+        for column in ("answers", "sections", "score_percent", "points", "max_points",
+                       "critical_failed", "local_date", "content_hash", "checklist_version"):
+            assert getattr(audit, column) == getattr(again, column), (audit.id, column)
+        assert audit.started_at < audit.submitted_at <= END
+        assert audit.received_at >= audit.submitted_at
+        outcomes["critical"] += audit.critical_failed
+        outcomes["failed"] += bool(audit.failed_items)
+        outcomes["na"] += any(a["value"] == "na" for a in audit.answers.values())
+        outcomes["comment"] += any(a["comment"] for a in audit.answers.values())
+        # An unanswered call: nothing after "answered" applies, so nothing else is asked.
+        if audit.answers.get("answered", {}).get("value") is False:
+            outcomes["unanswered"] += 1
+            assert set(audit.answers) <= {"answered", "call_seconds"}
+    assert 0 < outcomes["critical"] < 0.25 * len(audits)
+    assert 0.2 * len(audits) < outcomes["failed"] < 0.9 * len(audits)
+    assert outcomes["na"] > 0 and outcomes["comment"] > 0 and outcomes["unanswered"] > 0
+    assert len({a.score_percent for a in audits}) > 20
+
+
+def test_failed_items_become_actions_as_the_app_opens_links_and_proposes_them(seeded):
+    failures = Counter()
+    for audit in db.session.scalars(sa.select(Audit)):
+        for item_id in audit.failed_items:
+            failures[(audit.location_id, audit.checklist_id, item_id)] += 1
+    # Each failure is linked to an action of its location and item; the first opened it,
+    # the later ones while it was not verified repeat it.
+    linked = Counter({(loc, checklist, item): n for loc, checklist, item, n in rows(
+        "SELECT a.location_id, a.checklist_id, a.item_id, count(*) FROM action_audits aa "
+        "JOIN corrective_actions a ON a.id = aa.action_id "
+        "JOIN audits au ON au.id = aa.audit_id AND au.location_id = a.location_id "
+        "GROUP BY a.location_id, a.checklist_id, a.item_id")})
+    assert linked == failures and sum(failures.values()) > 100
+    assert scalar("SELECT count(*) FROM (SELECT location_id, checklist_id, item_id FROM "
+                  "corrective_actions WHERE status != 'verified' "
+                  "GROUP BY location_id, checklist_id, item_id HAVING count(*) > 1) t") == 0
+    assert scalar("SELECT count(*) FROM corrective_actions a WHERE repeat_count != "
+                  "(SELECT count(*) FROM action_audits aa WHERE aa.action_id = a.id) - 1") == 0
+    assert scalar("SELECT max(repeat_count) FROM corrective_actions") >= 2
+    # The opening audit: its submission is the action's opening, and it is linked.
+    assert scalar("SELECT count(*) FROM corrective_actions a JOIN audits au ON au.id = a.audit_id "
+                  "WHERE au.submitted_at != a.opened_at OR au.location_id != a.location_id") == 0
+    # A proposal to verify comes from a later audit where the item passed.
+    proposals = db.session.execute(
+        sa.select(ActionEvent.audit_id, CorrectiveAction.item_id, CorrectiveAction.opened_at)
+        .join(CorrectiveAction, CorrectiveAction.id == ActionEvent.action_id)
+        .where(ActionEvent.kind == "verification_proposed")).all()
+    assert len(proposals) > 20
+    audits = {a.id: a for a in db.session.scalars(sa.select(Audit).where(
+        Audit.id.in_({p[0] for p in proposals})))}
+    for audit_id, item_id, opened_at in proposals[:200]:
+        answer = audits[audit_id].answers[item_id]
+        assert answer["max_points"] is not None and not answer["failed"]
+        assert audits[audit_id].submitted_at > opened_at
+    # Critical items are due 24 hours after the failure.
+    assert scalar("SELECT count(*) FROM corrective_actions WHERE critical") > 0
+    critical = rows("SELECT opened_at, due_at FROM corrective_actions WHERE critical")
+    assert {_utc(due) - _utc(opened) for opened, due in critical} == {timedelta(hours=24)}
+
+
+def test_action_columns_agree_with_their_timelines(seeded):
+    actions = rows("""
+        SELECT a.id, a.status, a.first_done_at, a.closed_at, a.verified_at, a.version,
+               a.photo_required, a.after_photo_id, a.owner_id, a.due_at,
+               (SELECT count(*) FROM action_events e WHERE e.action_id = a.id) AS events,
+               (SELECT count(*) FROM action_events e WHERE e.action_id = a.id AND e.kind = 'opened') AS opened,
+               (SELECT min(at) FROM action_events e WHERE e.action_id = a.id AND e.to_value = 'done'
+                  AND e.kind = 'status') AS first_done,
+               (SELECT max(at) FROM action_events e WHERE e.action_id = a.id AND e.to_value = 'done'
+                  AND e.kind = 'status') AS last_done,
+               (SELECT max(at) FROM action_events e WHERE e.action_id = a.id AND e.to_value = 'verified'
+                  AND e.kind = 'status') AS verified,
+               (SELECT count(*) FROM action_events e WHERE e.action_id = a.id AND e.kind = 'status'
+                  AND e.to_value = 'reopened' AND e.audit_id IS NULL
+                  AND e.note = 'The item failed again in a later audit.') AS reopened_by_failure
+        FROM corrective_actions a""")
+    last_status = dict(rows(
+        "SELECT e.action_id, e.to_value FROM action_events e WHERE e.kind = 'status' AND e.id = "
+        "(SELECT max(id) FROM action_events f WHERE f.action_id = e.action_id AND f.kind = 'status')"))
+    for a in actions:
+        assert a.opened == 1
+        assert a.status == last_status.get(a.id, "open")
+        assert _utc(a.first_done_at) == _utc(a.first_done)
+        assert _utc(a.closed_at) == (_utc(a.last_done) if a.status in ("done", "verified") else None)
+        assert _utc(a.verified_at) == _utc(a.verified)
+        # One stored change per entry, but a failure that reopens is one change of two entries.
+        assert a.version == a.events - a.reopened_by_failure
+        if a.photo_required and a.status in ("done", "verified"):
+            assert a.after_photo_id is not None
+        elif a.status not in ("done", "verified"):
+            assert a.after_photo_id is None
+    # Moves go one after the other, each allowed, by the owner (done) or the regional manager.
+    moves = rows("SELECT e.action_id, e.from_value, e.to_value, e.actor_id, a.owner_id, "
+                 "(SELECT min(ur.user_id) FROM user_regions ur JOIN locations l "
+                 " ON l.region_id = ur.region_id WHERE l.id = a.location_id) "
+                 "FROM action_events e JOIN corrective_actions a ON a.id = e.action_id "
+                 "WHERE e.kind = 'status' ORDER BY e.action_id, e.id")
+    allowed = {"open": {"in_progress", "done"}, "in_progress": {"done"},
+               "reopened": {"in_progress", "done"}, "done": {"verified", "reopened"}}
+    status = {}
+    for action_id, before, after, actor, owner, regional in moves:
+        assert before == status.get(action_id, "open") and after in allowed[before]
+        assert actor == (owner if after in ("in_progress", "done") else actor)
+        if after == "verified":
+            assert actor == regional
+        status[action_id] = after
+    assert scalar("SELECT count(*) FROM action_events WHERE kind IN ('opened', 'status') AND note = '' "
+                  "AND to_value IN ('done', 'reopened')") == 0
+    # The "after" photos are photos of their action.
+    assert scalar("SELECT count(*) FROM corrective_actions a JOIN photos p ON p.id = a.after_photo_id "
+                  "WHERE p.action_id != a.id") == 0
+    assert scalar("SELECT count(*) FROM corrective_actions WHERE after_photo_id IS NOT NULL") > 0
+    # Mostly closed on time; some late, some reopened, some left open past their deadline.
+    closed = rows("SELECT first_done_at <= due_at FROM corrective_actions WHERE first_done_at IS NOT NULL")
+    on_time = sum(bool(r[0]) for r in closed)
+    assert on_time > 0.7 * len(closed) and on_time < len(closed)
+    assert scalar("SELECT count(*) FROM action_events WHERE to_value = 'reopened'") > 0
+    assert scalar("SELECT count(*) FROM corrective_actions WHERE status IN ('open', 'in_progress', "
+                  "'reopened') AND due_at < :end", end=END) > 0
+    assert scalar("SELECT count(*) FROM corrective_actions WHERE status = 'verified'") > \
+        0.6 * scalar("SELECT count(*) FROM corrective_actions")
+    assert scalar("SELECT max(at) FROM action_events") is not None
+
+
+def _utc(value):
+    """A time read with plain SQL: SQLite gives text, PostgreSQL an aware datetime."""
+    if value is None or isinstance(value, datetime):
+        return value and value.astimezone(timezone.utc)
+    return datetime.fromisoformat(value).replace(tzinfo=timezone.utc)
+
+
+def _everything(app):
+    """Every row the demo writes, table by table (users without their salted hash and
+    the named users' creation time)."""
+    with app.app_context():
+        found = {}
+        for table in TABLES:
+            columns = [c for c in db.metadata.tables[table].columns.keys()
+                       if (table, c) not in {("users", "password_hash"), ("users", "created_at")}]
+            found[table] = sorted(db.session.execute(
+                sa.select(*[db.metadata.tables[table].c[c] for c in columns])).all(), key=repr)
+        return found
+
+
+def test_the_same_seed_gives_the_same_rows_and_another_seed_other_ones(fresh_app):
+    first, second, third = fresh_app(), fresh_app(), fresh_app()
+    for app, seed in ((first, "5"), (second, "5"), (third, "6")):
+        result = app.test_cli_runner().invoke(args=SMALL + ["--seed", seed])
+        assert result.exit_code == 0, result.output
+    same, other = _everything(first), _everything(second)
+    assert same == other
+    assert len(same["audits"]) == 400 and len(same["action_events"]) > 400
+    different = _everything(third)
+    assert different["locations"] != same["locations"]
+    assert {row.id for row in different["audits"]}.isdisjoint({row.id for row in same["audits"]})
+    # Run again, nothing is added.
+    result = first.test_cli_runner().invoke(args=SMALL + ["--seed", "5"])
+    assert "0 new audits" in result.output
+    assert _everything(first) == same
+
+
+def test_bulk_rows_hold_times_as_the_column_type_writes_them(app):
+    column_type = Audit.__table__.c.submitted_at.type
+    with app.app_context():
+        dialect = db.engine.dialect
+    madrid = timezone(timedelta(hours=1))
+    for moment in (datetime(2026, 3, 29, 1, 59, 59, 999999, tzinfo=madrid),
+                   datetime(2026, 12, 1, 20, tzinfo=timezone.utc), None):
+        expected = column_type.dialect_impl(dialect).bind_processor(dialect)(moment) \
+            if dialect.name == "sqlite" else (moment and moment.isoformat())
+        assert dict(Writer(dialect).converters["audits"])["submitted_at"](moment) == expected
