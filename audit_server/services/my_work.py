@@ -81,8 +81,7 @@ def waiting_for_verification(user, page=1, per_page=WAITING_LIMIT, now=None):
     """One page of the actions marked done (not yet verified) in the user's scope, the
     longest waiting first, as WaitingRows; and their total."""
     now = now or utcnow()
-    # A move to done sets closed_at; the last change stands in for it where none did.
-    done_at = sa.func.coalesce(CorrectiveAction.closed_at, CorrectiveAction.updated_at)
+    done_at = CorrectiveAction.closed_at  # set by every move to done
     done = access.in_scope(
         sa.select(CorrectiveAction.id, CorrectiveAction.title, Location.name, Location.timezone,
                   done_at.label("done_at"))

@@ -164,7 +164,8 @@ def test_a_move_the_status_does_not_allow_says_so(client, web, organisation):
 
 def test_only_those_allowed_see_and_use_verify(client, web, organisation):
     ids = opened_actions(client, organisation, "smile")
-    set_columns(client.application, ids["smile"], status="done")
+    set_columns(client.application, ids["smile"], status="done",
+                closed_at=datetime.now(timezone.utc))
     web.login(organisation.emails["manager"])
     response = change(web, ids["smile"], status="verified")
     assert response.status_code == 403 and "Only a regional manager" in response.get_data(as_text=True)
