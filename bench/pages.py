@@ -5,7 +5,8 @@ page, opens a fresh phone (empty cache) in Debian's chromium with a slow mobile
 network (1.6 Mbps down, 750 kbps up, 150 ms RTT) and a 4x slower CPU, and prints
 what went over the wire (compressed) and when the page was usable: the manager's
 home and audit pages, and the regional manager's home and her region's report (its
-charts and sparklines included).
+charts and sparklines included), for the demo region and for a generated region of
+40 locations with three years of history (as `seed-demo --locations` makes them).
 
     python bench/pages.py            (or: make bench)
 """
@@ -25,7 +26,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
 from audit_server import create_app  # noqa: E402
-from audit_server.services import demo  # noqa: E402
+from audit_server.services import demo, demo_history  # noqa: E402
 from audit_server.services.checklists import current_checklists, store_versions  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
@@ -36,10 +37,14 @@ NETWORK = {"offline": False, "latency": 150, "downloadThroughput": 1.6e6 / 8,
 CPU_SLOWDOWN = 4
 TARGET_TOTAL, TARGET_JS = 150 * 1024, 60 * 1024
 MANAGER, REGIONAL = "madrid@momento.example", "norte@momento.example"
+BIG_REGION_LOCATIONS, HISTORY_AUDITS = 40, 9000  # about 200 audits per location, as in the 1M set
+BIG_REGIONAL = "regional.g1@momento.example"
 # (name, path, who signs in)
 PAGES = (("home", "/", MANAGER), ("walk-in", "/audit/walk-in?location=1", MANAGER),
          ("phone", "/audit/phone?location=1", MANAGER), ("regional home", "/", REGIONAL),
-         ("region report", "/reports/regions/NORTE", REGIONAL))
+         ("region report", "/reports/regions/NORTE", REGIONAL),
+         ("regional home, 40 loc.", "/", BIG_REGIONAL),
+         ("report, 40 locations", "/reports/regions/G1", BIG_REGIONAL))
 
 
 def shell_precache(base, request):
@@ -57,9 +62,11 @@ def start_app(folder):
     app.instance_path = folder
     with app.app_context():
         upgrade()
-        demo.seed_organisation()
         store_versions(current_checklists())
-        demo.seed_audits(60, date.today())
+        today = date.today()
+        demo.seed_organisation()
+        demo.seed_generated_organisation(1, BIG_REGION_LOCATIONS, 7, demo.history_start(today))
+        demo_history.seed_history(HISTORY_AUDITS, today, 7)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_port}"
