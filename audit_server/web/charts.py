@@ -20,6 +20,8 @@ PLOT_LEFT, PLOT_RIGHT, PLOT_TOP, PLOT_BOTTOM = 34, 340, 8, 166
 SCORE_TICKS = (0, 25, 50, 75, 100)
 # A series is told apart by its line and its marker as well as its colour (CSS .series-N).
 SERIES_STYLES = (("solid", "circle"), ("dashed", "square"), ("dotted", "diamond"))
+# Each kind of checklist keeps its style on every chart, whichever others are drawn with it.
+CHECKLIST_STYLES = {"walk_in": 0, "phone": 1}
 # The sparkline's box: stretched to its cell (preserveAspectRatio="none"); its strokes
 # keep their width (vector-effect="non-scaling-stroke").
 SPARK_WIDTH, SPARK_HEIGHT, SPARK_PAD = 120, 32, 3
@@ -29,15 +31,21 @@ MONTHLY_TICKS_AFTER = 45
 
 @dataclass(frozen=True)
 class Series:
-    """One line: its label and its (date, score or None) points, oldest first."""
+    """One line: its label and its (date, score or None) points, oldest first; its style
+    (see SERIES_STYLES) is its place among the series unless given."""
     label: str
     points: list
+    style: int | None = None
+
+    @classmethod
+    def of_checklist(cls, kind, label, points):
+        return cls(label, points, CHECKLIST_STYLES.get(kind))
 
 
 @dataclass(frozen=True)
 class SeriesDrawing:
     label: str
-    index: int  # its place: the CSS class series-<index>
+    index: int  # its style: the CSS class series-<index>
     line: str  # "solid", "dashed" or "dotted"
     marker: str  # "circle", "square" or "diamond"
     runs: list  # one SVG path (d) per run of joined scores (two or more points)
@@ -128,12 +136,13 @@ def line_chart(series, start, end):
 
     drawings, by_date = [], {}
     for index, one in enumerate(series):
-        line, marker = SERIES_STYLES[index % len(SERIES_STYLES)]
+        style = index if one.style is None else one.style
+        line, marker = SERIES_STYLES[style % len(SERIES_STYLES)]
         shown = [(day, score) for day, score in one.points if start <= day <= end]
         runs = _runs(shown)
         scored = [point for run in runs for point in run]
         drawings.append(SeriesDrawing(
-            label=one.label, index=index, line=line, marker=marker,
+            label=one.label, index=style % len(SERIES_STYLES), line=line, marker=marker,
             runs=[_path([(x_of(d), y_of(s)) for d, s in run]) for run in runs if len(run) > 1],
             markers=[(x_of(d), y_of(s)) for d, s in scored],
             scores=len(scored),

@@ -28,8 +28,9 @@ def history_chart(location, checklists, today):
     since = today - timedelta(days=HISTORY_DAYS - 1)
     scores = audits.score_history(current_user, location.id, since)
     return line_chart([
-        Series(localized(checklist.definition["title"]),
-               [(day, score) for checklist_id, day, score in scores if checklist_id == checklist.id])
+        Series.of_checklist(checklist.kind, localized(checklist.definition["title"]),
+                            [(day, score) for checklist_id, day, score in scores
+                             if checklist_id == checklist.id])
         for checklist in checklists
     ], since, today)
 

@@ -151,8 +151,9 @@ def _by_id(checklists):
 def weekly_chart(report, checklists):
     """The line chart of the region's weekly score, a line per checklist."""
     weeks = [week["week"] for week in report["weekly"][0]["weeks"]]  # the same for each checklist
-    series = [charts.Series(localized(checklists[row["checklist_id"]]["title"]),
-                            [(week["week"], week["score"]) for week in row["weeks"]])
+    series = [charts.Series.of_checklist(checklists[row["checklist_id"]]["kind"],
+                                         localized(checklists[row["checklist_id"]]["title"]),
+                                         [(week["week"], week["score"]) for week in row["weeks"]])
               for row in report["weekly"]]
     return charts.line_chart(series, weeks[0], weeks[-1] + timedelta(days=6))
 

@@ -49,6 +49,18 @@ def test_each_series_has_its_own_line_and_marker_and_the_table_has_every_score_b
     ]
 
 
+def test_a_checklist_keeps_its_style_whichever_series_are_drawn_with_it():
+    phone = Series.of_checklist("phone", "Fono", [(date(2026, 9, 2), 50.0)])
+    walk_in = Series.of_checklist("walk_in", "Walk-in", [(date(2026, 9, 3), 70.0)])
+    alone, after, before = (line_chart(series, *SEPTEMBER).series
+                            for series in ([phone], [walk_in, phone], [phone, walk_in]))
+    assert [(s.label, s.index, s.line) for s in alone] == [("Fono", 1, "dashed")]
+    assert [(s.label, s.index) for s in after] == [("Walk-in", 0), ("Fono", 1)]
+    assert [(s.label, s.index) for s in before] == [("Fono", 1), ("Walk-in", 0)]
+    # The table keeps the order the series were given in.
+    assert line_chart([phone, walk_in], *SEPTEMBER).rows[0] == (date(2026, 9, 2), [[50.0], []])
+
+
 def test_scores_outside_the_window_are_left_out():
     chart = line_chart([Series("Walk-in", [(date(2026, 8, 31), 10.0), (date(2026, 9, 15), 20.0),
                                            (date(2026, 10, 1), 30.0)])], *SEPTEMBER)
