@@ -8,7 +8,11 @@ HOST    ?= 127.0.0.1
 PORT    ?= 5000
 # The PostgreSQL server the second test run uses (it creates and drops its own database).
 TEST_PG_SERVER ?= postgresql://postgres@127.0.0.1:5432/postgres
+# Each half of `make test` runs on this many processes (pytest-xdist; each has its own
+# database, SQLite files and ports); PYTEST_WORKERS=0 runs it in this one process.
+PYTEST_WORKERS ?= 2
 PYTEST_ARGS ?=
+PYTEST := $(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 # Compiled translations (.mo) are built from the committed catalogues (.po), never committed.
 CATALOGUES := $(wildcard audit_server/translations/*/LC_MESSAGES/messages.po)
@@ -48,12 +52,12 @@ test: $(STAMP)
 
 test-sqlite: $(STAMP) translations
 	@echo "=== Test suite on SQLite ==="
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PYTEST)
 
 test-postgres: $(STAMP) translations
 	@if $(PY) -c "import psycopg,sys; psycopg.connect(sys.argv[1], connect_timeout=3).close()" "$(TEST_PG_SERVER)" 2>/dev/null; then \
 	  echo "=== Test suite on PostgreSQL ($(TEST_PG_SERVER)) ==="; \
-	  TEST_DATABASE_URL="$(TEST_PG_SERVER)" $(PY) -m pytest $(PYTEST_ARGS); \
+	  TEST_DATABASE_URL="$(TEST_PG_SERVER)" $(PYTEST); \
 	else \
 	  echo; \
 	  echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"; \

@@ -12,6 +12,7 @@ from pathlib import Path
 import boto3
 import pytest
 import requests
+import sqlalchemy as sa
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from moto import mock_aws
@@ -172,18 +173,75 @@ def serve_with_gunicorn(app, database_url, tmp_path):
     return serve
 
 
-@pytest.fixture(autouse=True)
-def clean_database(request):
-    yield
-    if "app" not in request.fixturenames:
-        return
-    app = request.getfixturevalue("app")
+def empty_database(app):
+    """Delete every row but the checklists' (immutable reference data synced at the start)."""
     with app.app_context():
         db.session.remove()
         with db.engine.begin() as conn:
             for table in reversed(db.metadata.sorted_tables):
-                if table.name != "checklist_versions":  # immutable reference data
+                if table.name != "checklist_versions":
                     conn.execute(table.delete())
+
+
+class _Kept:
+    """What the tests' database holds beyond an empty one: nothing (None), the data of
+    `kept_data(build)` (that `build`), or something unknown (a build that did not finish)."""
+
+    build = None
+    value = None
+    rows = None  # the number of rows in each table once built
+
+
+def row_counts(app):
+    with app.app_context(), db.engine.connect() as conn:
+        return {table.name: conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+                for table in db.metadata.sorted_tables}
+
+
+UNKNOWN = object()
+
+
+@pytest.fixture(autouse=True)
+def clean_database(request):
+    """Every test starts on an empty database and empties it after itself; but a test
+    marked `read_only` leaves what `kept_data` built there for the next read-only test
+    that asks for the same, and the next other test empties it first."""
+    if "app" not in request.fixturenames:
+        yield
+        return
+    app = request.getfixturevalue("app")
+    read_only = request.node.get_closest_marker("read_only") is not None
+    if not read_only and _Kept.build is not None:
+        empty_database(app)
+        _Kept.build = _Kept.value = _Kept.rows = None
+    yield
+    if not read_only:
+        empty_database(app)
+    elif _Kept.rows is not None and row_counts(app) != _Kept.rows:
+        empty_database(app)
+        _Kept.build = _Kept.value = _Kept.rows = None
+        pytest.fail("A test marked read_only added or deleted rows.")
+
+
+@pytest.fixture
+def kept_data(app, request):
+    """kept_data(build): what build() returns (run in an app context, on the empty
+    database), built once for the read-only tests that follow one another, so that
+    tests that only read the same data do not each build it again. Only for tests
+    marked `read_only` (they must change nothing in the database)."""
+    assert request.node.get_closest_marker("read_only"), "kept_data is for tests marked read_only"
+
+    def keep(build):
+        if _Kept.build is not build:
+            if _Kept.build is not None:
+                empty_database(app)
+            _Kept.build, _Kept.value, _Kept.rows = UNKNOWN, None, None
+            with app.app_context():
+                value = build(app)
+            _Kept.build, _Kept.value, _Kept.rows = build, value, row_counts(app)
+        return _Kept.value
+
+    return keep
 
 
 @pytest.fixture

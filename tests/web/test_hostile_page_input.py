@@ -21,7 +21,7 @@ from audit_server.extensions import db
 from audit_server.models import CorrectiveAction
 from audit_server.schemas.reports import ReportQuerySchema
 from audit_server.web.actions import CHANGE_FIELDS
-from tests.helpers import PASSWORD, WALK_IN, encoded, failing, given_hostile_values, submit
+from tests.helpers import PASSWORD, WALK_IN, Org, encoded, failing, given_hostile_values, submit
 from tests.photo_samples import small_jpeg
 
 # What the pages read from a query string (test_every_name_a_page_reads_is_fuzzed keeps it whole;
@@ -139,10 +139,9 @@ def send(web, method, rule, request):
     return web.open(method, path, data=body, content_type=content_type)
 
 
-@pytest.fixture
-def world(client, web, organisation):
+def make_world(client, organisation):
     """An audit of N1 by its manager in which the floor was dirty (so an action is open),
-    with a photo; the manager is signed in."""
+    with a photo."""
     audit = submit(client, organisation, answers=failing("floor_clean"))
     body, content_type = encode_multipart_formdata(
         [("id", str(uuid.uuid4())), ("item_id", "floor_clean"), ("photo", ("floor.jpg", small_jpeg(), "image/jpeg"))])
@@ -150,10 +149,31 @@ def world(client, web, organisation):
                         headers=organisation.headers("manager"))
     assert photo.status_code == 201, photo.get_json()
     action_id = audit["actions"][0]["id"]
-    web.login(organisation.emails["manager"])
     return World(organisation.locations["N1"], "N1", audit["id"], action_id, photo.get_json()["id"],
                  organisation.ids["regional"],
                  version=lambda: db.session.get(CorrectiveAction, action_id).version)
+
+
+def build_world(app):
+    """The small organisation and its World: (world, the users' emails)."""
+    organisation = Org(app)
+    return make_world(app.test_client(), organisation), organisation.emails
+
+
+@pytest.fixture
+def world(client, web, organisation):
+    """A World of the test's own (its requests may change it); the manager is signed in."""
+    world = make_world(client, organisation)
+    web.login(organisation.emails["manager"])
+    return world
+
+
+@pytest.fixture
+def read_only_world(app, kept_data):
+    """The World the tests of read-only pages share (built once for all that follow one
+    another); the test runs in an app context."""
+    with app.app_context():
+        yield kept_data(build_world)
 
 
 def test_every_page_route_has_a_request_it_accepts(web, organisation, world):
@@ -178,17 +198,54 @@ def test_every_name_a_page_reads_is_fuzzed():
     assert form and form <= fuzzed["form"]
 
 
-@pytest.mark.parametrize("target", targets(), ids=lambda t: f"{t[1]} {t[2]} #{t[3]} {t[4]} {t[5]}")
-@given_hostile_values
-@settings(max_examples=5, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-def test_no_hostile_value_gives_a_500(web, organisation, world, target, value):
+def test_every_target_is_fuzzed():
+    """The read-only pages (GET) and the forms (every other method) share the targets out."""
+    assert sorted(READ_TARGETS + WRITE_TARGETS) == sorted(targets())
+    assert READ_TARGETS and all(target[1] == "GET" for target in READ_TARGETS)
+
+
+def check_hostile_value(web, world, emails, target, value, signed_in="manager"):
     endpoint, method, rule, index, where, name = target
     request = valid_requests(world)[endpoint, method][index]
-    if request.role != "manager":  # the world signed the manager in
-        web.login(organisation.emails[request.role])
+    if request.role != signed_in:
+        web.login(emails[request.role])
     getattr(request, where)[name] = value
     response = send(web, method, rule, request)
     assert response.status_code < 500, response.get_data(as_text=True)[:2000]
     if response.status_code >= 400:
         assert response.mimetype == "text/html"  # a page for people, never the API's JSON
+
+
+READ_TARGETS = [target for target in targets() if target[1] == "GET"]
+WRITE_TARGETS = [target for target in targets() if target[1] != "GET"]
+HOSTILE_SETTINGS = settings(max_examples=5, deadline=None, database=None,
+                            suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+
+
+def target_id(target):
+    return f"{target[1]} {target[2]} #{target[3]} {target[4]} {target[5]}"
+
+
+@pytest.fixture
+def reader(web, read_only_world, target):
+    """A new session of the page's user, signed in."""
+    world, emails = read_only_world
+    web.login(emails[valid_requests(world)[target[0], target[1]][target[3]].role])
+    return web
+
+
+@pytest.mark.read_only
+@pytest.mark.parametrize("target", READ_TARGETS, ids=target_id)
+@given_hostile_values
+@HOSTILE_SETTINGS
+def test_no_hostile_value_in_a_page_gives_a_500(reader, read_only_world, target, value):
+    world, emails = read_only_world
+    role = valid_requests(world)[target[0], target[1]][target[3]].role
+    check_hostile_value(reader, world, emails, target, value, signed_in=role)
+
+
+@pytest.mark.parametrize("target", WRITE_TARGETS, ids=target_id)
+@given_hostile_values
+@HOSTILE_SETTINGS
+def test_no_hostile_value_in_a_form_gives_a_500(web, organisation, world, target, value):
+    check_hostile_value(web, world, organisation.emails, target, value)
