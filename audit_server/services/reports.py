@@ -332,20 +332,22 @@ def section_scores(scope, period):
 
 def item_failures(scope, period):
     """Per checklist, item and part, over the answers that applied and were answered
-    (not N/A): answers, failures, failure rate, locations where it failed.
+    (not N/A): answers, failures, failure rate, locations where it failed. Read from
+    the audits' `scored_items` ({item id: 1 if it failed, else 0}, written at submission).
     {(checklist_id, item_id, part): row}."""
-    audits = _period_audits(scope, period, Audit.checklist_id, Audit.location_id, Audit.answers)
-    answers = object_entries(audits.c.answers)
+    audits = _period_audits(scope, period, Audit.checklist_id, Audit.location_id,
+                            Audit.scored_items)
+    items = object_entries(audits.c.scored_items)
     rows = sa.select(audits.c.checklist_id, audits.c.location_id, audits.c.part,
-                     answers.c.key.label("item_id"),
-                     json_true(answers.c.value, "failed").label("failed"),
-                     ).select_from(audits).join(answers, sa.true()).where(
-        json_number(answers.c.value, "max_points").is_not(None)).subquery()
-    failed = sa.func.count().filter(rows.c.failed)
+                     items.c.key.label("item_id"),
+                     sa.cast(items.c.value, sa.Integer).label("failed"),
+                     ).select_from(audits).join(items, sa.true()).subquery()
+    failed = sa.func.sum(rows.c.failed)
     stmt = sa.select(
         rows.c.checklist_id, rows.c.item_id, rows.c.part, sa.func.count().label("applicable"),
         failed.label("failed"), _percent(failed, sa.func.count()).label("failure_rate"),
-        sa.func.count(sa.distinct(sa.case((rows.c.failed, rows.c.location_id)))).label("locations"),
+        sa.func.count(sa.distinct(sa.case((rows.c.failed == 1, rows.c.location_id))))
+        .label("locations"),
     ).group_by(rows.c.checklist_id, rows.c.item_id, rows.c.part)
     return _index(db.session.execute(stmt).mappings(), "checklist_id", "item_id", "part")
 
