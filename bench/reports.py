@@ -2,12 +2,14 @@
 hand-written SQL for the same figures, on SQLite and on PostgreSQL.
 
     .venv/bin/python bench/reports.py [--db sqlite|postgresql|both] [--reuse]
-                                      [--regions 5] [--rounds 3]
+                                      [--regions 5] [--rounds 3] [--audits 1000000]
+                                      [--locations 5000] [--regions-total 50]
 
 For each database it first builds the data set, as `make run` users would:
 `flask seed-demo --audits 1000000 --locations 5000 --regions 50 --seed 7 --until 2026-12-01`
-(and prints how long that took), in the SQLite file BENCH_SQLITE_PATH (default
-/tmp/momento-bench.db) and in the PostgreSQL database BENCH_PG_DATABASE (default
+(and prints how long that took; --audits, --locations and --regions-total choose
+another size, e.g. 200000, 1000, 10 to iterate with the same size per region), in the
+SQLite file BENCH_SQLITE_PATH (default /tmp/momento-bench.db) and in the PostgreSQL database BENCH_PG_DATABASE (default
 momento_bench) on the server TEST_PG_SERVER. --reuse keeps a data set already there
 (and builds it if it is not), after bringing it to the latest migration.
 
@@ -49,8 +51,14 @@ from audit_server.services import reports  # noqa: E402
 PG_SERVER = os.environ.get("TEST_PG_SERVER", "postgresql://postgres@127.0.0.1:5432/postgres")
 SQLITE_PATH = os.environ.get("BENCH_SQLITE_PATH", "/tmp/momento-bench.db")
 PG_DATABASE = os.environ.get("BENCH_PG_DATABASE", "momento_bench")
-SEED_ARGS = ["--audits", "1000000", "--locations", "5000", "--regions", "50", "--seed", "7",
-             "--until", "2026-12-01"]
+SEED_SIZE = {"audits": 1000000, "locations": 5000, "regions": 50}  # the default data set
+
+
+def seed_args(size):
+    return [*(a for name, value in size.items() for a in (f"--{name}", str(value))),
+            "--seed", "7", "--until", "2026-12-01"]
+
+
 NOW = datetime(2026, 12, 1, 20, tzinfo=timezone.utc)  # the end of that history
 TARGET_MS, TARGET_RATIO, TARGET_OVERVIEW_MS = 300, 2.0, 1000
 PENDING = "('open', 'in_progress', 'reopened')"
@@ -300,7 +308,7 @@ def migrate(url):
                        check=True, capture_output=True)
 
 
-def build(kind, url):
+def build(kind, url, size):
     """A new database with the data set; prints the seed-demo command's time."""
     if kind == "sqlite":
         for suffix in ("", "-wal", "-shm"):
@@ -311,9 +319,9 @@ def build(kind, url):
             connection.execute(f'CREATE DATABASE "{PG_DATABASE}"')
     migrate(url)
     started = time.monotonic()
-    subprocess.run(FLASK + ["seed-demo", *SEED_ARGS], cwd=ROOT, env=dict(os.environ, DATABASE_URL=url),
-                   check=True, stdout=subprocess.DEVNULL)
-    print(f"  built: flask seed-demo {' '.join(SEED_ARGS)}: {time.monotonic() - started:.0f} s "
+    subprocess.run(FLASK + ["seed-demo", *seed_args(size)], cwd=ROOT,
+                   env=dict(os.environ, DATABASE_URL=url), check=True, stdout=subprocess.DEVNULL)
+    print(f"  built: flask seed-demo {' '.join(seed_args(size))}: {time.monotonic() - started:.0f} s "
           f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
 
 
@@ -327,7 +335,7 @@ def timed(call):
     return elapsed, result
 
 
-def bench(kind, reuse, region_count, rounds):
+def bench(kind, reuse, region_count, rounds, size):
     url = database_url(kind)
     print(f"\n=== {kind}: {url}")
     count = audit_count(url)
@@ -335,7 +343,7 @@ def bench(kind, reuse, region_count, rounds):
         migrate(url)  # a data set built before the latest migrations (indexes) gets them
         print(f"  reused: {count} audits")
     else:
-        build(kind, url)
+        build(kind, url, size)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
     with app.app_context():
         admin = db.session.scalar(sa.select(User).where(User.email == "admin@momento.example"))
@@ -376,10 +384,14 @@ def main():
     parser.add_argument("--reuse", action="store_true", help="keep a data set already built")
     parser.add_argument("--regions", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--audits", type=int, default=SEED_SIZE["audits"])
+    parser.add_argument("--locations", type=int, default=SEED_SIZE["locations"])
+    parser.add_argument("--regions-total", type=int, default=SEED_SIZE["regions"])
     args = parser.parse_args()
+    size = {"audits": args.audits, "locations": args.locations, "regions": args.regions_total}
     kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
     for kind in kinds:
-        bench(kind, args.reuse, args.regions, args.rounds)
+        bench(kind, args.reuse, args.regions, args.rounds, size)
 
 
 if __name__ == "__main__":

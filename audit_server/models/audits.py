@@ -74,6 +74,12 @@ class Audit(AuditOutcome, db.Model):
     # failed item is linked to its corrective action (action_audits).
     # (The server default only let migration 0005 add the column to stored audits.)
     answers: Mapped[dict] = mapped_column(JSONDocument, server_default="{}")
+    # The answers that scored (applied, answered, not N/A: "max_points" not null), each
+    # as 1 if it failed, else 0: {"rings_to_answer": 0, "warm_transfer": 1, ...}. Read off
+    # `answers` at submission (services/audits.new_audit), so that reports count the
+    # failures of each item without unpacking every answer. Every audit has it; nullable
+    # only so that migration 0009 could add it (and fill it) without rebuilding the table.
+    scored_items: Mapped[dict | None] = mapped_column(JSONDocument)
 
     location: Mapped[Location] = relationship()
     checklist: Mapped[ChecklistVersion] = relationship(viewonly=True)

@@ -120,6 +120,7 @@ def new_audit(user, data, checklist, timezone_name, score=None):
     if score is None:
         values = {k: a.get("value") for k, a in data["answers"].items()}
         score = score_answers(checklist.definition, values)
+    answers = _answers_document(checklist, data["answers"], score)
     return SubmittedAudit(
         id=data["id"],
         location_id=data["location_id"],
@@ -138,7 +139,9 @@ def new_audit(user, data, checklist, timezone_name, score=None):
         critical_failed=score.critical_failed,
         sections=[{"id": s.id, "points": float(s.points), "max_points": float(s.max_points),
                    "percent": s.percent} for s in score.sections],
-        answers=_answers_document(checklist, data["answers"], score),
+        answers=answers,
+        scored_items={item_id: int(answer["failed"]) for item_id, answer in answers.items()
+                      if answer["max_points"] is not None},
         photos=[],
         actions=[],
     )

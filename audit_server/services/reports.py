@@ -174,19 +174,20 @@ class Scope:
             stmt = stmt.where(Location.region_id == self.region_id)
         return access.in_scope(stmt, self.user, Location.id)
 
-    def rows(self, table, location_column, level, *columns):
+    def rows(self, table, location_column, levels, *columns):
         """A SELECT of `columns` of the rows of `table` at the report's locations, with
-        their group's id (`group_id`) at `level`.
+        the id of their group at each of `levels` (a column named after the level).
 
         The locations are given as `location_column IN (SELECT id FROM locations ...)`, so
         that the databases read the rows location by location through the indexes that
         start with location_id; locations is joined only to group by region across regions
         (within one region its id is a constant)."""
-        key = {"location": location_column, "organisation": sa.literal_column("0"),
-               "region": Location.region_id if self.region_id is None
-               else sa.literal_column(str(int(self.region_id)))}[level]
-        stmt = sa.select(key.label("group_id"), *columns).select_from(table)
-        if key is Location.region_id and table is not Location:
+        keys = {"location": location_column, "organisation": sa.literal_column("0"),
+                "region": Location.region_id if self.region_id is None
+                else sa.literal_column(str(int(self.region_id)))}
+        stmt = sa.select(*[keys[level].label(level) for level in levels], *columns
+                         ).select_from(table)
+        if "region" in levels and self.region_id is None and table is not Location:
             stmt = stmt.join(Location, Location.id == location_column)
         # Even when that is every location: then too the audits' covering index is read
         # location by location, instead of the table through the checklist index.
@@ -210,10 +211,15 @@ def _in_periods(column, period):
     return sa.and_(column >= period.previous.start, column < period.end)
 
 
-def _each_level(levels, build):
-    """The rows of build(level) for each level, in one statement, with a `level` column;
-    as mappings."""
-    selects = [build(level).add_columns(sa.literal_column(f"'{level}'").label("level"))
+def _each_level(levels, rows, build):
+    """The rows of build(group_rows) for each level, in one statement, with a `level`
+    column; as mappings. `rows` (a Scope.rows SELECT for those levels) is read once, as a
+    MATERIALIZED common table expression; group_rows are its rows with their group's
+    id at the level as `group_id`."""
+    shared = rows.cte().prefix_with("MATERIALIZED")
+    columns = [column for column in shared.c if column.key not in levels]
+    selects = [build(sa.select(shared.c[level].label("group_id"), *columns).subquery())
+               .add_columns(sa.literal_column(f"'{level}'").label("level"))
                for level in levels]
     return db.session.execute(sa.union_all(*selects)).mappings().all()
 
@@ -222,16 +228,17 @@ def _index(rows, *keys):
     return {tuple(row[key] for key in keys): row for row in rows}
 
 
-def _audit_rows(scope, level, *columns):
-    """A SELECT of the report's audits (of its checklists) with their group_id and `columns`."""
-    return scope.rows(Audit, Audit.location_id, level, *columns).where(
+def _audit_rows(scope, levels, *columns):
+    """A SELECT of the report's audits (of its checklists): their groups at `levels`
+    and `columns`."""
+    return scope.rows(Audit, Audit.location_id, levels, *columns).where(
         Audit.checklist_id.in_(scope.checklist_ids))
 
 
-def _period_audit_rows(scope, level, period, *columns):
+def _period_audit_rows(scope, levels, period, *columns):
     """The report's audits submitted in the period or the previous one, with `part`."""
-    return _audit_rows(scope, level, _period_part(Audit.submitted_at, period), *columns).where(
-        _in_periods(Audit.submitted_at, period)).subquery()
+    return _audit_rows(scope, levels, _period_part(Audit.submitted_at, period), *columns).where(
+        _in_periods(Audit.submitted_at, period))
 
 
 # --- the figure queries -------------------------------------------------------------------
@@ -240,10 +247,7 @@ def audit_figures(scope, levels, period):
     """Per group and part, over all the report's checklists (checklist_id NULL) and per
     checklist: audits, mean score, audits with a critical failure, locations audited.
     {(level, group_id, checklist_id, part): row}."""
-    def build(level):
-        rows = _period_audit_rows(scope, level, period, Audit.location_id, Audit.checklist_id,
-                                  Audit.score_percent, Audit.critical_failed)
-
+    def build(rows):
         def figures(checklist):
             return sa.select(
                 rows.c.group_id, rows.c.part, checklist.label("checklist_id"),
@@ -254,22 +258,23 @@ def audit_figures(scope, levels, period):
                                                         else []))
         overall = figures(sa.cast(sa.null(), sa.String))
         return overall.union_all(figures(rows.c.checklist_id)).subquery().select()
-    return _index(_each_level(levels, build), "level", "group_id", "checklist_id", "part")
+    rows = _period_audit_rows(scope, levels, period, Audit.location_id, Audit.checklist_id,
+                              Audit.score_percent, Audit.critical_failed)
+    return _index(_each_level(levels, rows, build), "level", "group_id", "checklist_id", "part")
 
 
 def weekly_scores(scope, levels, weeks):
     """Per group, checklist and week (Monday to Sunday by the audits' local dates) of
     the given weeks: the mean score and the audits. {(level, group_id, checklist_id, week): row}."""
-    def build(level):
-        rows = _audit_rows(scope, level, Audit.checklist_id, Audit.score_percent,
-                           week_start(Audit.local_date).label("week")).where(
-            Audit.local_date >= weeks[0], Audit.local_date < weeks[-1] + timedelta(weeks=1)
-        ).subquery()
+    def build(rows):
         return sa.select(rows.c.group_id, rows.c.checklist_id, rows.c.week,
                          sa.func.avg(rows.c.score_percent).label("score"),
                          sa.func.count().label("audits")
                          ).group_by(rows.c.group_id, rows.c.checklist_id, rows.c.week)
-    rows = _each_level(levels, build)
+    rows = _audit_rows(scope, levels, Audit.checklist_id, Audit.score_percent,
+                       week_start(Audit.local_date).label("week")).where(
+        Audit.local_date >= weeks[0], Audit.local_date < weeks[-1] + timedelta(weeks=1))
+    rows = _each_level(levels, rows, build)
     return {(row["level"], row["group_id"], row["checklist_id"], _as_date(row["week"])): row
             for row in rows}
 
@@ -306,9 +311,7 @@ def _period_audits(scope, period, *columns):
     table expression: the databases find them location by location first, and only then
     unpack their JSON documents (joined to json_each, SQLite would otherwise read every
     audit of the checklists in the periods, of all regions, through the checklist index)."""
-    return _audit_rows(scope, "organisation", _period_part(Audit.submitted_at, period),
-                       *columns).where(_in_periods(Audit.submitted_at, period)
-                                       ).cte().prefix_with("MATERIALIZED")
+    return _period_audit_rows(scope, (), period, *columns).cte().prefix_with("MATERIALIZED")
 
 
 def section_scores(scope, period):
@@ -329,20 +332,22 @@ def section_scores(scope, period):
 
 def item_failures(scope, period):
     """Per checklist, item and part, over the answers that applied and were answered
-    (not N/A): answers, failures, failure rate, locations where it failed.
+    (not N/A): answers, failures, failure rate, locations where it failed. Read from
+    the audits' `scored_items` ({item id: 1 if it failed, else 0}, written at submission).
     {(checklist_id, item_id, part): row}."""
-    audits = _period_audits(scope, period, Audit.checklist_id, Audit.location_id, Audit.answers)
-    answers = object_entries(audits.c.answers)
+    audits = _period_audits(scope, period, Audit.checklist_id, Audit.location_id,
+                            Audit.scored_items)
+    items = object_entries(audits.c.scored_items)
     rows = sa.select(audits.c.checklist_id, audits.c.location_id, audits.c.part,
-                     answers.c.key.label("item_id"),
-                     json_true(answers.c.value, "failed").label("failed"),
-                     ).select_from(audits).join(answers, sa.true()).where(
-        json_number(answers.c.value, "max_points").is_not(None)).subquery()
-    failed = sa.func.count().filter(rows.c.failed)
+                     items.c.key.label("item_id"),
+                     sa.cast(items.c.value, sa.Integer).label("failed"),
+                     ).select_from(audits).join(items, sa.true()).subquery()
+    failed = sa.func.sum(rows.c.failed)
     stmt = sa.select(
         rows.c.checklist_id, rows.c.item_id, rows.c.part, sa.func.count().label("applicable"),
         failed.label("failed"), _percent(failed, sa.func.count()).label("failure_rate"),
-        sa.func.count(sa.distinct(sa.case((rows.c.failed, rows.c.location_id)))).label("locations"),
+        sa.func.count(sa.distinct(sa.case((rows.c.failed == 1, rows.c.location_id))))
+        .label("locations"),
     ).group_by(rows.c.checklist_id, rows.c.item_id, rows.c.part)
     return _index(db.session.execute(stmt).mappings(), "checklist_id", "item_id", "part")
 
@@ -364,7 +369,7 @@ def phone_figures(scope, period):
     rows = _audit_rows(
         replace(scope, checklist_ids=tuple(c for c in scope.checklist_ids
                                            if current_checklists()[c].kind == PHONE)),
-        "organisation", _period_part(Audit.submitted_at, period),
+        (), _period_part(Audit.submitted_at, period),
         json_true(doc, "answered", "value").label("answered"),
         json_number(doc, "rings_to_answer", "value").label("rings"),
         json_number(doc, "hold_seconds", "value").label("hold"),
@@ -390,8 +395,8 @@ def phone_figures(scope, period):
     return _index(db.session.execute(stmt).mappings(), "part")
 
 
-def _action_rows(scope, level, *columns):
-    stmt = scope.rows(CorrectiveAction, CorrectiveAction.location_id, level, *columns)
+def _action_rows(scope, levels, *columns):
+    stmt = scope.rows(CorrectiveAction, CorrectiveAction.location_id, levels, *columns)
     if scope.checklist_ids is not None:
         stmt = stmt.where(CorrectiveAction.checklist_id.in_(scope.checklist_ids))
     return stmt
@@ -400,15 +405,14 @@ def _action_rows(scope, level, *columns):
 def action_states(scope, levels, now, *where):
     """Per group, the actions now: all (of those `where` selects), open, overdue.
     {(level, group_id): row}."""
-    def build(level):
-        rows = _action_rows(scope, level, CorrectiveAction.status, CorrectiveAction.due_at
-                            ).where(*where).subquery()
+    def build(rows):
         pending = rows.c.status.in_(PENDING)
         return sa.select(rows.c.group_id, sa.func.count().label("actions"),
                          sa.func.count().filter(pending).label("open"),
                          sa.func.count().filter(sa.and_(pending, rows.c.due_at < now))
                          .label("overdue")).group_by(rows.c.group_id)
-    return _index(_each_level(levels, build), "level", "group_id")
+    rows = _action_rows(scope, levels, CorrectiveAction.status, CorrectiveAction.due_at).where(*where)
+    return _index(_each_level(levels, rows, build), "level", "group_id")
 
 
 def action_closings(scope, levels, part, *where):
@@ -416,14 +420,7 @@ def action_closings(scope, levels, part, *where):
     tells the period's from the previous period's): how many, the share done no later
     than due, and the median seconds from opening to that first done.
     {(level, group_id, part): row}."""
-    def build(level):
-        rows = _action_rows(
-            scope, level, part.label("part"),
-            sa.case((CorrectiveAction.first_done_at <= CorrectiveAction.due_at, 1), else_=0)
-            .label("on_time"),
-            seconds_between(CorrectiveAction.opened_at, CorrectiveAction.first_done_at)
-            .label("value"),
-        ).where(CorrectiveAction.first_done_at.is_not(None), *where).subquery()
+    def build(rows):
         counts = sa.select(rows.c.group_id, rows.c.part, sa.func.count().label("closed"),
                            _percent(sa.func.sum(rows.c.on_time), sa.func.count())
                            .label("closed_on_time")).group_by(rows.c.group_id, rows.c.part
@@ -432,14 +429,20 @@ def action_closings(scope, levels, part, *where):
         return (sa.select(counts, middle.c.median.label("median_seconds"))
                 .outerjoin(middle, sa.and_(middle.c.group_id == counts.c.group_id,
                                            middle.c.part == counts.c.part)))
-    return _index(_each_level(levels, build), "level", "group_id", "part")
+    rows = _action_rows(
+        scope, levels, part.label("part"),
+        sa.case((CorrectiveAction.first_done_at <= CorrectiveAction.due_at, 1), else_=0)
+        .label("on_time"),
+        seconds_between(CorrectiveAction.opened_at, CorrectiveAction.first_done_at).label("value"),
+    ).where(CorrectiveAction.first_done_at.is_not(None), *where)
+    return _index(_each_level(levels, rows, build), "level", "group_id", "part")
 
 
 def location_counts(scope, level):
     """{group_id: the number of the report's locations} at a level."""
-    rows = scope.rows(Location, Location.id, level).subquery()
-    stmt = sa.select(rows.c.group_id, sa.func.count().label("locations")).group_by(rows.c.group_id)
-    return {row.group_id: row.locations for row in db.session.execute(stmt)}
+    rows = scope.rows(Location, Location.id, (level,)).subquery()
+    stmt = sa.select(rows.c[level], sa.func.count()).group_by(rows.c[level])
+    return dict(db.session.execute(stmt).all())
 
 
 # --- the reports ------------------------------------------------------------------------------
@@ -719,16 +722,18 @@ def failed_item_audits(user, code, checklist_id, item_id, period, page, per_page
     if checklist is None or (checklist_id, item_id) not in _labels([checklist], "items"):
         raise NotFound("No such checklist item.")
     scope = Scope(user, region.id, (checklist_id,))
-    stmt = _audit_rows(scope, "location", Audit.id, Audit.submitted_at, Audit.local_date,
-                       Audit.score_percent, json_text(Audit.answers, item_id, "comment")
-                       .label("comment"), Location.code, Location.name, Location.timezone
-                       ).join(Location, Location.id == Audit.location_id).where(Audit.submitted_at >= period.start, Audit.submitted_at < period.end,
-                               json_true(Audit.answers, item_id, "failed"))
+    stmt = _audit_rows(scope, (), Audit.location_id, Audit.id, Audit.submitted_at,
+                       Audit.local_date, Audit.score_percent,
+                       json_text(Audit.answers, item_id, "comment").label("comment"),
+                       Location.code, Location.name, Location.timezone
+                       ).join(Location, Location.id == Audit.location_id).where(
+        Audit.submitted_at >= period.start, Audit.submitted_at < period.end,
+        json_true(Audit.answers, item_id, "failed"))
     total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
     rows = db.session.execute(stmt.order_by(Audit.submitted_at.desc(), Audit.id)
                               .limit(per_page).offset((page - 1) * per_page)).mappings()
     return [{"audit_id": row["id"],
-             "location": {"id": row["group_id"], "code": row["code"], "name": row["name"],
+             "location": {"id": row["location_id"], "code": row["code"], "name": row["name"],
                           "timezone": row["timezone"]},
              "local_date": _as_date(row["local_date"]), "score": row["score_percent"],
              "comment": row["comment"] or ""} for row in rows], total

@@ -70,7 +70,7 @@ def test_worked_examples_through_the_api(client, organisation):
         "failed_items": ["answered"], "sections": None}
 
 
-def test_phone_audit_with_comments(client, organisation):
+def test_phone_audit_with_comments(app, client, organisation):
     answers = {**best_phone(), "not_my_department": {"value": True, "comment": "Sent me to HQ"}}
     r = post(client, organisation, audit_body(organisation.locations["N1"], "call_your_own_number",
                                               answers=answers))
@@ -78,6 +78,15 @@ def test_phone_audit_with_comments(client, organisation):
     audit = r.get_json()
     assert audit["score"]["failed_items"] == ["not_my_department"]
     assert audit["answers"]["not_my_department"]["comment"] == "Sent me to HQ"
+    # What the reports count failures by: the items that scored (not the N/A warm
+    # transfer, the text or the unscored call length), 1 for the one that failed.
+    with app.app_context():
+        stored = db.session.get(Audit, uuid.UUID(audit["id"]))
+        assert stored.scored_items == {
+            "answered": 0, "rings_to_answer": 0, "menu_easy": 0, "greeting_business_name": 0,
+            "greeting_own_name": 0, "courtesy": 0, "reached_person": 0, "transfers": 0,
+            "hold_seconds": 0, "not_my_department": 1, "owned": 0, "follow_up_promised": 0,
+            "useful": 0}
 
 
 def test_replay_returns_the_stored_audit(app, client, organisation):

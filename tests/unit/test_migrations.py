@@ -154,3 +154,40 @@ def test_0006_dates_stored_audits_on_their_location_s_clock_and_finds_the_first_
     downgrade(revision="0005_answers_document")
     assert "local_date" not in {c["name"] for c in sa.inspect(db.engine).get_columns("audits")}
     assert db.session.scalar(sa.select(sa.func.count()).select_from(audits)) == 2
+
+
+@pytest.fixture
+def app_at_0007(tmp_path):
+    """No scored items on audits."""
+    yield from app_at("0007_report_indexes", tmp_path)
+
+
+def test_0009_reads_each_stored_audit_s_scored_items_off_its_answers(app_at_0007):
+    organisation = Org(app_at_0007)
+    version = checklists.find_version("call_your_own_number").version
+    audits = sa.table("audits", *[sa.column(c.key, c.type) for c in Audit.__table__.columns
+                                  if c.key != "scored_items"])
+    moment = datetime(2026, 11, 30, 9, 30, tzinfo=timezone.utc)
+    answered, empty = uuid.uuid4(), uuid.uuid4()
+    for audit_id, answers in ((answered, {item_id: dict(zip(FIELDS, row))
+                                          for item_id, row in STORED.items()}), (empty, {})):
+        db.session.execute(audits.insert().values(
+            id=audit_id, location_id=organisation.locations["N1"],
+            checklist_id="call_your_own_number", checklist_version=version,
+            auditor_id=organisation.ids["manager"], started_at=moment, submitted_at=moment,
+            received_at=moment, local_date=moment.date(), notes="", content_hash="0" * 64,
+            score_percent=50.0, points=5.0, max_points=10.0, critical_failed=False,
+            sections=[], answers=answers))
+    db.session.commit()
+
+    upgrade()
+    # N/A (menu_easy), not applying (follow_up_promised) and never scored
+    # (first_impression) are left out; greeting_own_name failed.
+    assert db.session.get(Audit, answered).scored_items == {
+        "answered": 0, "rings_to_answer": 0, "greeting_own_name": 1, "hold_seconds": 0}
+    assert db.session.get(Audit, empty).scored_items == {}
+    db.session.rollback()
+
+    downgrade(revision="0007_report_indexes")
+    assert "scored_items" not in {c["name"] for c in sa.inspect(db.engine).get_columns("audits")}
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(audits)) == 2
