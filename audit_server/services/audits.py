@@ -115,12 +115,14 @@ class SubmittedAudit(AuditOutcome, SimpleNamespace):
 
 def new_audit(user, data, checklist, timezone_name, score=None):
     """A SubmittedAudit, scored, for valid submission data (not stored yet) at a
-    location on the clock `timezone_name`. `score`: the answers' score_answers, when
-    the caller has it already (the demo history shares one between like audits)."""
+    location on the clock `timezone_name`. `score`: the answers' scored_parts (or their
+    score_answers), when the caller has it already (the demo history shares one between
+    like audits)."""
     if score is None:
         values = {k: a.get("value") for k, a in data["answers"].items()}
         score = score_answers(checklist.definition, values)
-    answers = _answers_document(checklist, data["answers"], score)
+    parts = score if isinstance(score, ScoredParts) else scored_parts(checklist, score)
+    answers = answers_document(parts, data["answers"])
     return SubmittedAudit(
         id=data["id"],
         location_id=data["location_id"],
@@ -133,12 +135,11 @@ def new_audit(user, data, checklist, timezone_name, score=None):
         local_date=data["submitted_at"].astimezone(ZoneInfo(timezone_name)).date(),
         notes=data.get("notes") or "",
         content_hash=_content_hash(data, checklist.version),
-        score_percent=score.percent,
-        points=float(score.points),
-        max_points=float(score.max_points),
-        critical_failed=score.critical_failed,
-        sections=[{"id": s.id, "points": float(s.points), "max_points": float(s.max_points),
-                   "percent": s.percent} for s in score.sections],
+        score_percent=parts.score_percent,
+        points=parts.points,
+        max_points=parts.max_points,
+        critical_failed=parts.critical_failed,
+        sections=[dict(s) for s in parts.sections],
         answers=answers,
         scored_items={item_id: int(answer["failed"]) for item_id, answer in answers.items()
                       if answer["max_points"] is not None},
@@ -147,23 +148,49 @@ def new_audit(user, data, checklist, timezone_name, score=None):
     )
 
 
-def _answers_document(checklist, answers, score):
-    """The `answers` document of an audit (see Audit.answers), in the checklist's order."""
+@dataclass(frozen=True)
+class ScoredParts:
+    """What an audit stores of its score (see scored_parts)."""
+    score_percent: float | None
+    points: float
+    max_points: float
+    critical_failed: bool
+    sections: tuple  # the `sections` document's entries
+    items: tuple  # (item id, position, its answer's other entries), in the checklist's order
+
+
+def scored_parts(checklist, score):
+    """What an audit stores of a score_answers Score: its columns, its sections and, for
+    each item, the entries of its answer but position, value and comment (answers_document
+    adds them)."""
     results = {r.item_id: r for r in score.items}
-    document = {}
+    items = []
     for position, (_, item) in enumerate(iter_items(checklist.definition)):
-        answer = answers.get(item["id"])
-        if answer is None:
-            continue
         result = results[item["id"]]
-        document[item["id"]] = {
-            "position": position, "value": answer.get("value"), "comment": answer.get("comment") or "",
+        items.append((item["id"], position, {
             "applies": result.applies,
             "points": None if result.points is None else float(result.points),
             "max_points": None if result.max_points is None else float(result.max_points),
             "failed": result.failed, "critical": result.critical,
             "photo_when_failed": bool(item.get("photo_when_failed")),
-        }
+        }))
+    return ScoredParts(
+        score_percent=score.percent, points=float(score.points), max_points=float(score.max_points),
+        critical_failed=score.critical_failed,
+        sections=tuple({"id": s.id, "points": float(s.points), "max_points": float(s.max_points),
+                        "percent": s.percent} for s in score.sections),
+        items=tuple(items))
+
+
+def answers_document(parts, answers):
+    """The `answers` document of an audit (see Audit.answers), in the checklist's order:
+    each answered item's position, value, comment and ScoredParts entries."""
+    document = {}
+    for item_id, position, scored in parts.items:
+        answer = answers.get(item_id)
+        if answer is not None:
+            document[item_id] = {"position": position, "value": answer.get("value"),
+                                 "comment": answer.get("comment") or "", **scored}
     return document
 
 

@@ -16,6 +16,7 @@ whole locations, never through the ORM's unit of work.
 import hashlib
 import io
 import multiprocessing
+import operator
 import os
 import random
 import uuid
@@ -36,9 +37,9 @@ from ..models.types import UTCDateTime
 from ..models.users import user_locations, user_regions
 from ..storage import photo_store
 from .actions import due_at_for
-from .audits import new_audit
+from .audits import new_audit, scored_parts
 from .checklists import current_checklist_of_kind, store_versions
-from .item_types import NA, is_scored
+from .item_types import NA, is_scored, item_fraction, type_of
 from .photos import ImageLimits, process_image
 from .scoring import iter_items, score_answers
 
@@ -118,8 +119,12 @@ class Writer:
         self.dialect = dialect
         self.rows = {table.name: [] for table in self.TABLES}
         self.after_photos = []  # [photo id, action id]
-        self.converters = {table.name: [(c.key, _converter(c.type, dialect)) for c in table.columns]
-                           for table in self.TABLES}
+        # Per table: the row's values in column order, and which of them need converting.
+        self.values = {table.name: operator.itemgetter(*[c.key for c in table.columns])
+                       for table in self.TABLES}
+        self.converters = {table.name: [(i, convert) for i, convert in enumerate(
+            _converter(c.type, dialect) for c in table.columns) if convert is not _same]
+            for table in self.TABLES}
         self.photo_id = _converter(Photo.__table__.c.id.type, dialect)
 
     @property
@@ -127,7 +132,10 @@ class Writer:
         return len(self.rows["audits"])
 
     def add(self, table, row):
-        self.rows[table.name].append([convert(row[key]) for key, convert in self.converters[table.name]])
+        values = list(self.values[table.name](row))
+        for i, convert in self.converters[table.name]:
+            values[i] = convert(values[i])
+        self.rows[table.name].append(values)
 
     def add_after_photo(self, action_id, photo_id):
         self.after_photos.append([self.photo_id(photo_id), action_id])
@@ -196,7 +204,9 @@ def _sqlite_time(value):
     """A UTC time as SQLite holds it: naive UTC text with microseconds."""
     if value is None:
         return None
-    return value.astimezone(timezone.utc).replace(tzinfo=None).isoformat(" ", "microseconds")
+    if value.tzinfo is not timezone.utc:
+        value = value.astimezone(timezone.utc)
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def _same(value):
@@ -331,10 +341,15 @@ def _after_bulk_load(connection):
 
 
 def _scored_key(definition):
-    """The items whose values a score depends on: those scored and those a condition reads."""
+    """The items whose answers a score depends on: those scored and those a condition
+    reads, as (item, whether the key holds its answer's item_fraction). A condition reads
+    an answer itself, a score only the item_fraction of a scored answer: the key holds
+    that of numbers (counts, seconds), so that like hold times share a score (and the
+    scored_parts, which hold no answer). Other answers are few values already."""
     conditions = {item["applies_if"]["item"] for _, item in iter_items(definition)
                   if item.get("applies_if")}
-    return tuple(item["id"] for _, item in iter_items(definition)
+    return tuple((item, item["id"] not in conditions and type_of(item).widget == "number")
+                 for _, item in iter_items(definition)
                  if is_scored(item) or item["id"] in conditions)
 
 
@@ -356,20 +371,32 @@ class History:
             *(0.07, 0.10) if item.get("critical") else (-0.05, 0.03))
             for c in checklists.values() for _, item in iter_items(c.definition)}
         self._opened = []  # the actions of the location being simulated
-        self._scores = {}  # {checklist id: {values of its _scored_key: Score}}
+        self._scores = {}  # {checklist id: {its _scored_key's answers: ScoredParts}}
+        self._fractions = {}  # {item id: {value: item_fraction}}
 
     def _score(self, checklist, answers):
-        """score_answers of the answers, shared by the audits that answer alike the items
-        a score depends on (_scored_key: the others change nothing in it). Each item's
-        values are of one type here, so equal keys are equal answers."""
-        keys = self.keys[checklist.id]
-        values = tuple(answers.get(k, {}).get("value") for k in keys)
+        """The scored_parts of the answers' score_answers, shared by the audits that answer
+        alike the items a score depends on (_scored_key: the others change nothing in it).
+        Each item's values are of one type here, so equal keys are like answers."""
+        key = []
+        for item, by_fraction in self.keys[checklist.id]:
+            answer = answers.get(item["id"])
+            value = None if answer is None else answer["value"]
+            if by_fraction and value is not None and value != NA:
+                fractions = self._fractions.setdefault(item["id"], {})
+                if value not in fractions:
+                    fraction = item_fraction(item, value)  # (a tuple hashes faster)
+                    fractions[value] = (fraction.numerator, fraction.denominator)
+                value = fractions[value]
+            key.append(value)
+        key = tuple(key)
         scores = self._scores.setdefault(checklist.id, {})
-        if values not in scores:
+        if key not in scores:
             if len(scores) >= SCORES_KEPT:
                 scores.clear()
-            scores[values] = score_answers(checklist.definition, dict(zip(keys, values)))
-        return scores[values]
+            values = {item_id: answer["value"] for item_id, answer in answers.items()}
+            scores[key] = scored_parts(checklist, score_answers(checklist.definition, values))
+        return scores[key]
 
     # --- one location ----------------------------------------------------------
 
@@ -392,8 +419,7 @@ class History:
             checklist = self.checklists[kind]
             weeks_back = (self.end - submitted).days // 7
             audit = self._audit(site, checklist, auditor, submitted, quality[weeks_back], rng)
-            self.writer.add(Audit.__table__, {c.key: getattr(audit, c.key)
-                                              for c in Audit.__table__.columns})
+            self.writer.add(Audit.__table__, vars(audit))
             self._follow_up(site, audit, checklist, pending, rng)
         for action in pending.values():
             self._advance(site, action, self.end, rng)

@@ -1,8 +1,10 @@
 """`flask seed-demo` with generated regions and locations: a realistic organisation and
 history, stored exactly as the app stores audits and actions, the same for the same seed."""
+import random
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -10,9 +12,10 @@ import sqlalchemy as sa
 from audit_server.extensions import db
 from audit_server.models import ActionEvent, Audit, ChecklistVersion, CorrectiveAction
 from audit_server.services.accounts import authenticate
-from audit_server.services.audits import new_audit
-from audit_server.services.checklists import Checklist, validate_answers
-from audit_server.services.demo_history import Writer
+from audit_server.services.audits import new_audit, scored_parts
+from audit_server.services.checklists import Checklist, current_checklist_of_kind, validate_answers
+from audit_server.services.demo_history import History, Writer
+from audit_server.services.scoring import score_answers
 
 SMALL = ["seed-demo", "--audits", "400", "--locations", "12", "--regions", "3",
          "--until", "2026-11-30"]
@@ -254,8 +257,44 @@ def test_bulk_rows_hold_times_as_the_column_type_writes_them(app):
     with app.app_context():
         dialect = db.engine.dialect
     madrid = timezone(timedelta(hours=1))
+    position = [c.key for c in Audit.__table__.columns].index("submitted_at")
+    convert = dict(Writer(dialect).converters["audits"])[position]
     for moment in (datetime(2026, 3, 29, 1, 59, 59, 999999, tzinfo=madrid),
-                   datetime(2026, 12, 1, 20, tzinfo=timezone.utc), None):
+                   datetime(2026, 12, 1, 20, tzinfo=timezone.utc),
+                   datetime(2026, 12, 1, 20, 0, 0, 1, tzinfo=ZoneInfo("UTC")), None):
         expected = column_type.dialect_impl(dialect).bind_processor(dialect)(moment) \
             if dialect.name == "sqlite" else (moment and moment.isoformat())
-        assert dict(Writer(dialect).converters["audits"])["submitted_at"](moment) == expected
+        assert convert(moment) == expected
+
+
+def test_the_shared_scores_are_those_of_each_audits_own_answers(app):
+    """History._score shares one scored_parts between audits that answer alike what a
+    score reads; every audit's must still be that of its own answers, uncached."""
+    with app.app_context():
+        checklists = {kind: current_checklist_of_kind(kind) for kind in ("walk_in", "phone")}
+        history = History(db.engine.dialect, checklists, END, 3, photo={})
+        rng = random.Random(11)
+        shared = 0
+        for n in range(3000):
+            checklist = checklists["phone" if n % 2 else "walk_in"]
+            audit = history._audit(SimpleNamespace(id=1, timezone="Atlantic/Canary"), checklist,
+                                   SimpleNamespace(id=1), END - timedelta(days=n % 300),
+                                   rng.uniform(0.4, 0.99), rng)
+            answers = {k: {"value": a["value"]} for k, a in audit.answers.items()}
+            known = sum(len(scores) for scores in history._scores.values())
+            parts = history._score(checklist, answers)
+            shared += known == sum(len(scores) for scores in history._scores.values())
+            assert parts == scored_parts(checklist, score_answers(
+                checklist.definition, {k: a["value"] for k, a in answers.items()})), audit.answers
+        # Hold times of one band share a score; of another they do not.
+        phone = checklists["phone"]
+        call = {k: {"value": v} for k, v in {
+            "answered": True, "rings_to_answer": 2, "menu_easy": "na", "greeting_business_name": True,
+            "greeting_own_name": False, "courtesy": 4, "reached_person": True, "transfers": 1,
+            "warm_transfer": True, "hold_seconds": 40, "not_my_department": False, "owned": True,
+            "follow_up_promised": True, "useful": 5, "call_seconds": 200}.items()}
+        first = history._score(phone, call)
+        assert history._score(phone, {**call, "hold_seconds": {"value": 85}}) is first
+        assert history._score(phone, {**call, "hold_seconds": {"value": 95}}) != first
+        assert history._score(phone, {**call, "hold_seconds": {"value": 25}}) != first
+    assert shared > 1000
