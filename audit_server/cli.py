@@ -1,4 +1,4 @@
-"""flask commands: seed-demo, users, regions, locations, checklists, photos."""
+"""flask commands: seed-demo, users, regions, locations, checklists, cadence, photos."""
 import sys
 from datetime import datetime, timedelta, timezone
 
@@ -7,8 +7,8 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from .services import accounts, checklists, demo, demo_history, org, photos
-from .services.errors import InvalidInput
+from .services import accounts, cadence, checklists, demo, demo_history, org, photos
+from .services.errors import InvalidInput, ServiceError
 
 
 def _fail(exc):
@@ -167,6 +167,49 @@ def sync_checklists():
     _exit_if_bad(bad, len(paths))
 
 
+cadence_group = AppGroup("cadence", help="How often each checklist is due at a region's locations.")
+
+
+@cadence_group.command("set")
+@click.argument("region")
+@click.argument("checklist")
+@click.argument("days", type=int)
+def set_cadence(region, checklist, days):
+    """Make CHECKLIST (its id, e.g. five_second_walk_in) due every DAYS days (1 to 365) at
+    the locations of REGION (its code), counted from each location's latest audit."""
+    try:
+        region, checklist = cadence.set_cadence(region, checklist, days)
+    except ServiceError as exc:
+        _fail(exc)
+    click.echo(f"{region.code}: {checklist.id} is due every {days} days.")
+
+
+@cadence_group.command("reset")
+@click.argument("region")
+@click.argument("checklist")
+def reset_cadence(region, checklist):
+    """Give REGION the default cadence of CHECKLIST again (walk-in 7 days, phone 14)."""
+    try:
+        had_its_own = cadence.reset_cadence(region, checklist)
+    except ServiceError as exc:
+        _fail(exc)
+    click.echo(f"{region}: {checklist} has the default cadence"
+               + (" again." if had_its_own else " (it had no other)."))
+
+
+@cadence_group.command("list")
+@click.argument("region", required=False)
+def list_cadences(region):
+    """Every region's cadence of each checklist (or REGION's); "default" where none is set."""
+    try:
+        rows = cadence.cadences(region)
+    except ServiceError as exc:
+        _fail(exc)
+    for row in rows:
+        note = "  (default)" if row["default"] else ""
+        click.echo(f"{row['region'].code}\t{row['checklist_id']}\t{row['days']} days{note}")
+
+
 photo_group = AppGroup("photos", help="Photo blobs.")
 
 
@@ -192,5 +235,6 @@ def photos_verify():
 
 
 def register(app):
-    for command in (seed_demo, users, regions, locations, checklist_group, photo_group):
+    for command in (seed_demo, users, regions, locations, checklist_group, cadence_group,
+                    photo_group):
         app.cli.add_command(command)

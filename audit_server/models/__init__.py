@@ -1,10 +1,11 @@
 """SQLAlchemy models, one module per aggregate."""
 from .actions import ActionEvent, CorrectiveAction
 from .audits import Audit
+from .cadences import Cadence
 from .checklists import ChecklistVersion
 from .org import Location, Region
 from .photos import Photo
 from .users import ROLES, ApiToken, User
 
-__all__ = ["ActionEvent", "ApiToken", "Audit", "ChecklistVersion", "CorrectiveAction",
+__all__ = ["ActionEvent", "ApiToken", "Audit", "Cadence", "ChecklistVersion", "CorrectiveAction",
            "Location", "Photo", "Region", "ROLES", "User"]

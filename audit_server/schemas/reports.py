@@ -6,6 +6,7 @@ from ..models import Location
 from ..services.org import is_time_zone
 from ..services.reports import PRESETS, TIME_ZONE_ERROR
 from .audits import COMMENT_MAX
+from .cadence import CADENCE_DAYS, OverdueLocationSchema
 from .base import COUNT_RANGE, ID_RANGE, INT_MAX, Output, TextArgs, column_length
 from .checklists import ID_MAX, IDENTIFIER, KINDS, LocalisedTextSchema
 from .common import PageArgs
@@ -222,6 +223,22 @@ class ReportHeaderSchema(Output):
     summary = fields.Nested(SummarySchema)
 
 
+class CoverageChecklistSchema(Output):
+    checklist_id = fields.String(validate=validate.Length(max=ID_MAX))
+    cadence_days = fields.Integer(allow_none=True, validate=CADENCE_DAYS)
+    locations = fields.Integer(validate=COUNT_RANGE)
+    covered = fields.Nested(CountFigureSchema, metadata={
+        "description": "Locations audited within their cadence on the period's last day "
+                       "(today, for a period ending now), beside the previous period's."})
+    coverage = fields.Nested(PercentFigureSchema, metadata={"description": "covered / locations."})
+
+
+class CoverageSchema(Output):
+    checklists = fields.List(fields.Nested(CoverageChecklistSchema))
+    overdue = fields.List(fields.Nested(OverdueLocationSchema), metadata={
+        "description": "Now: the locations never audited, then those overdue, most days first."})
+
+
 class RegionReportSchema(ReportHeaderSchema):
     region = fields.Nested(PlaceSchema)
     weekly = fields.List(fields.Nested(WeeklySchema))
@@ -229,6 +246,7 @@ class RegionReportSchema(ReportHeaderSchema):
     most_failed = fields.List(fields.Nested(MostFailedItemSchema))
     phone = fields.Nested(PhoneFiguresSchema)
     locations = fields.List(fields.Nested(RankedLocationSchema))
+    coverage = fields.Nested(CoverageSchema)
 
 
 class RegionSummarySchema(Output):

@@ -22,7 +22,7 @@ from ..extensions import db
 from ..models import Audit, ChecklistVersion, CorrectiveAction, Location, Region
 from ..models.actions import PENDING
 from ..models.types import utcnow
-from . import access
+from . import access, cadence
 from .checklists import current_checklists
 from .errors import InvalidInput, NotFound
 from .org import is_time_zone
@@ -685,6 +685,8 @@ def region_report(user, code, period, checklist_id=None, now=None):
         "phone": _phone(scope, period),
         "locations": _ranked([_location_row(location, found, weekly, latest, weeks, checklists, now)
                               for location in locations]),
+        "coverage": cadence.region_coverage(scope.locations(sa.select(Location.id)), locations,
+                                            checklists, period, now),
     }
 
 

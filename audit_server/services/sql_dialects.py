@@ -77,6 +77,20 @@ def week_start(local_date):
                                   sa.Text) + " days"), sa.Date)
 
 
+def days_between(start, end):
+    """Whole days from the date `start` to the date `end` (negative if `end` is earlier)."""
+    if is_postgresql():
+        return sa.type_coerce(end - start, sa.Integer)  # date - date is an integer
+    return sa.cast(sa.func.julianday(end) - sa.func.julianday(start), sa.Integer)
+
+
+def add_days(day, days):
+    """The date `days` (an integer expression) after the date `day`."""
+    if is_postgresql():
+        return sa.type_coerce(day + days, sa.Date)  # date + integer is a date
+    return sa.type_coerce(sa.func.date(day, "+" + sa.cast(days, sa.Text) + " days"), sa.Date)
+
+
 def seconds_between(start, end):
     """Whole seconds from `start` to `end` (timestamps), in the database's own arithmetic."""
     if is_postgresql():

@@ -62,6 +62,7 @@ MEASURES = {
     "two_plus_transfers": Measure("percent", -1),
     "not_my_department": Measure("percent", -1),
     "owned": Measure("percent", +1),
+    "coverage": Measure("percent", +1),
 }
 
 

@@ -1,10 +1,12 @@
 """Home: my locations with their latest scores, my open actions, and the two audits; for
 a regional manager or an admin, her work first: the fixes waiting for her verification and
 the critical failures of the last days."""
+from babel.dates import format_date
 from flask import abort, render_template, request, session
+from flask_babel import get_locale, gettext as _, ngettext
 from flask_login import current_user, login_required
 
-from ..services import audits, my_work, org
+from ..services import audits, cadence, my_work, org
 from ..services.actions import VERIFIER_ROLES
 from ..services.checklists import current_checklist_of_kind
 from . import bp, query_id
@@ -26,6 +28,23 @@ def chosen_location(locations, location_id):
     return chosen
 
 
+def due_text(state):
+    """What an audit button says of its checklist's state at the location (services/cadence):
+    "Due today", "Overdue by 3 days", "Done on Monday" (a date once a week has passed)."""
+    if state["state"] == cadence.OVERDUE:
+        return ngettext("Overdue by %(num)d day", "Overdue by %(num)d days", state["overdue_days"])
+    if state["state"] == cadence.DUE:
+        return _("Due: never done") if state["never_audited"] else _("Due today")
+    days = state["days_since_last"]
+    if days == 0:
+        return _("Done today")
+    if days == 1:
+        return _("Done yesterday")
+    day = format_date(state["last_audit_date"], "EEEE" if days < 7 else "medium",
+                      locale=get_locale())
+    return _("Done on %(day)s", day=day)
+
+
 def render_home(locations, chosen):
     if chosen is not None:
         session["location_id"] = chosen.id
@@ -35,6 +54,10 @@ def render_home(locations, chosen):
         locations=locations, chosen=chosen,
         latest=audits.latest_scores(current_user, [loc.id for loc in locations]),
         walk_in_id=walk_in.id, phone_id=phone.id,
+        due={} if chosen is None else {
+            state["checklist_id"]: state
+            for state in cadence.location_due(current_user, chosen.id)["checklists"]},
+        due_text=due_text,
         actions=my_work.open_corrective_actions(current_user),
     )
 

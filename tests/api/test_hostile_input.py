@@ -44,6 +44,7 @@ def valid_requests(world):
                                                                query={"version": world.version}),
         ("GET", "/api/v1/locations"): Request(),
         ("GET", "/api/v1/locations/{location_id}"): Request(path={"location_id": world.location_id}),
+        ("GET", "/api/v1/locations/{location_id}/due"): Request(path={"location_id": world.location_id}),
         # A phone call: it leaves the walk-in's action (and its version) alone.
         ("POST", "/api/v1/audits"): Request(json=audit_body(
             world.location_id, PHONE_CALL, checklist_version=world.phone_version,

@@ -98,3 +98,39 @@ def test_seed_demo_is_deterministic_and_idempotent(app, runner):
         assert len({p for _, p in first}) > 3  # a varied history, not one score
         statuses = set(db.session.scalars(sa.select(CorrectiveAction.status)))
         assert {"open", "verified"} <= statuses  # failures became actions, some followed up
+
+
+def test_cadence_set_list_and_reset(app, runner):
+    runner.invoke(args=["regions", "create", "NORTE", "Región Norte"])
+    runner.invoke(args=["regions", "create", "SUR", "Región Sur"])
+    result = runner.invoke(args=["cadence", "set", "NORTE", "five_second_walk_in", "3"])
+    assert result.exit_code == 0, result.output
+    assert result.output == "NORTE: five_second_walk_in is due every 3 days.\n"
+    result = runner.invoke(args=["cadence", "list"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        "NORTE\tcall_your_own_number\t14 days  (default)", "NORTE\tfive_second_walk_in\t3 days",
+        "SUR\tcall_your_own_number\t14 days  (default)", "SUR\tfive_second_walk_in\t7 days  (default)"]
+    assert runner.invoke(args=["cadence", "list", "SUR"]).output.count("\n") == 2
+    result = runner.invoke(args=["cadence", "reset", "NORTE", "five_second_walk_in"])
+    assert result.exit_code == 0 and "default cadence again" in result.output
+    assert "NORTE\tfive_second_walk_in\t7 days  (default)" in runner.invoke(args=["cadence", "list"]).output
+
+
+def test_cadence_set_refuses_what_is_not_a_region_a_checklist_or_a_cadence(app, runner):
+    runner.invoke(args=["regions", "create", "NORTE", "Región Norte"])
+    refused = {
+        ("ESTE", "five_second_walk_in", "7"): "error: No region 'ESTE'.\n  region: Regions: NORTE.",
+        ("NORTE", "walk_in", "7"): "error: No checklist 'walk_in'.\n  checklist: Checklists: "
+                                   "call_your_own_number, five_second_walk_in.",
+        ("NORTE", "five_second_walk_in", "0"): "error: A cadence is a whole number of days from 1 to 365.",
+        ("NORTE", "five_second_walk_in", "366"): "error: A cadence is a whole number of days from 1 to 365.",
+        ("NORTE", "five_second_walk_in", "siete"): "'siete' is not a valid integer",
+        ("NORTE", "five_second_walk_in", "7.5"): "'7.5' is not a valid integer",
+    }
+    for arguments, message in refused.items():
+        result = runner.invoke(args=["cadence", "set", *arguments])
+        assert result.exit_code != 0, arguments
+        assert message in result.output, result.output
+    assert "ESTE" in runner.invoke(args=["cadence", "list", "ESTE"]).output
+    assert runner.invoke(args=["cadence", "list"]).output.count("(default)") == 2
