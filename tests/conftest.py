@@ -32,9 +32,12 @@ def database_url(tmp_path_factory):
 class IsolatedClient(FlaskClient):
     """A test client whose every request runs in an app context of its own, as in
     production. Without it, requests made while a test holds an app context would
-    share its `g`, so the first signed-in user would stick."""
+    share its `g`, so the first signed-in user would stick. A streamed response (an
+    export) is read whole within that context, as a server reads it within the request's;
+    `buffered=False` leaves it to be read later."""
 
     def open(self, *args, **kwargs):
+        kwargs.setdefault("buffered", True)
         with self.application.app_context():
             return super().open(*args, **kwargs)
 

@@ -196,11 +196,11 @@ def url_converters():
 
 
 def register_resources(api):
-    from . import actions, audits, auth, checklists, locations, photos, reports
+    from . import actions, audits, auth, checklists, exports, locations, photos, reports
 
     document_rules(api.ma_plugin.converter)  # the converter is the app's (init_app made it)
     for blp in (auth.blp, checklists.blp, locations.blp, audits.blp, photos.blp, actions.blp,
-                photos.action_blp, reports.blp):
+                photos.action_blp, reports.blp, exports.blp):
         api.register_blueprint(blp)
     # flask-smorest's own pagination header (unused here: pages are in the body).
     api.spec.components.schemas.pop("PaginationMetadata", None)

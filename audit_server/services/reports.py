@@ -87,9 +87,11 @@ def _refuse(field, message):
     raise InvalidInput(message, {field: [message]})
 
 
-def period_of(preset=None, from_date=None, to_date=None, zone="UTC", now=None):
+def period_of(preset=None, from_date=None, to_date=None, zone="UTC", now=None,
+              max_days=MAX_PERIOD_DAYS):
     """The Period of a preset (default last_30_days) or of from/to dates (both days
-    included), on the clock `zone`; InvalidInput naming the field for anything else."""
+    included, at most `max_days` apart; None: any), on the clock `zone`; InvalidInput
+    naming the field for anything else."""
     clock = _zone(zone)
     now = now or utcnow()
     if preset is not None and (from_date is not None or to_date is not None):
@@ -99,8 +101,8 @@ def period_of(preset=None, from_date=None, to_date=None, zone="UTC", now=None):
     if from_date is not None:
         if from_date > to_date:
             _refuse("to", "Must not be before from.")
-        if (to_date - from_date).days + 1 > MAX_PERIOD_DAYS:
-            _refuse("to", f"A period is at most {MAX_PERIOD_DAYS} days.")
+        if max_days is not None and (to_date - from_date).days + 1 > max_days:
+            _refuse("to", f"A period is at most {max_days} days.")
         return Period(_midnight(from_date, clock), _midnight(to_date + timedelta(days=1), clock),
                       None, zone)
     preset = preset or DEFAULT_PRESET

@@ -10,7 +10,7 @@ from datetime import time, timedelta
 from math import ceil
 from zoneinfo import ZoneInfo
 
-from flask import abort, render_template, request
+from flask import abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -139,6 +139,17 @@ def refused(title, filters, problem, checklists=True):
                            all_checklists=_all_checklists() if checklists else []), 422
 
 
+EXPORTS = (("audits", _l("Audits")), ("actions", _l("Corrective actions")))
+
+
+def export_links(filters, period, code=None):
+    """The downloads of what the page shows: the exports (API) with the page's filters,
+    its clock and its region: [(label, csv url, xlsx url)]."""
+    query = {**filters.query, "tz": period.timezone, **({"region": code} if code else {})}
+    return [(label, url_for(f"exports.{kind}_csv", **query), url_for(f"exports.{kind}_xlsx", **query))
+            for kind, label in EXPORTS]
+
+
 def _all_checklists():
     return [{"id": c.id, "title": c.definition["title"]}
             for c in sorted(current_checklists().values(), key=lambda c: c.id)]
@@ -189,6 +200,7 @@ def region_report(code):
     return render_template(
         "reports/region.html", report=report, checklists=checklists, filters=filters,
         period=shown_period(period), all_checklists=_all_checklists(), stale_days=STALE_DAYS,
+        exports=export_links(filters, period, code),
         weekly_chart=weekly_chart(report, checklists), sparklines=sparklines)
 
 
@@ -209,7 +221,7 @@ def reports_overview():
         return refused(_("Reports"), filters, problem)
     return render_template("reports/overview.html", report=report, filters=filters,
                            checklists=_by_id(report["checklists"]), period=shown_period(period),
-                           all_checklists=_all_checklists())
+                           all_checklists=_all_checklists(), exports=export_links(filters, period))
 
 
 @bp.route(REGION_ITEM)

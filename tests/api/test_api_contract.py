@@ -16,7 +16,8 @@ from tests.helpers import document_operations, served_document
 # to the user (422 naming them); a change must be legal for the action as it is
 # (422); a photo's bytes must be an image (415, or 422 when damaged); a report's query
 # must name a checklist that exists, and either a period or from and to, from no later
-# than to and at most 400 days apart, which a document cannot say (422). Every other
+# than to and at most 400 days apart, which a document cannot say (422); an export's,
+# besides, a region and a location the user sees. Every other
 # operation, and every other check, keeps schemathesis's defaults.
 STORED_DATA_DECIDES = {
     "/api/v1/audits": ("POST", ["2xx", "401", "403", "404", "409", "422"]),
@@ -27,6 +28,9 @@ STORED_DATA_DECIDES = {
     "/api/v1/reports/regions/{code}": ("GET", ["2xx", "401", "404", "422"]),
     "/api/v1/reports/regions/{code}/items/{checklist_id}/{item_id}": (
         "GET", ["2xx", "401", "404", "422"]),
+    # An export's region or location must be one the user sees (422 otherwise).
+    **{f"/api/v1/exports/{name}": ("GET", ["2xx", "401", "422"])
+       for name in ("audits.csv", "audits.xlsx", "actions.csv", "actions.xlsx")},
 }
 # A multipart body with more parts than a photo form has (request_bodies.MULTIPART_MAX_PARTS)
 # or a field beside the photo over FIELD_MAX_BYTES is refused by Werkzeug's form parser,

@@ -76,6 +76,9 @@ def valid_requests(world):
         ("GET", "/api/v1/reports/regions/{code}/items/{checklist_id}/{item_id}"): Request(
             role="regional", path={"code": "N", "checklist_id": WALK_IN, "item_id": "floor_clean"},
             query=report_query | {"page": 1, "per_page": 10}),
+        **{("GET", f"/api/v1/exports/{name}"): Request(query=report_query | {
+            "checklist_id": WALK_IN, "region": "N", "location_id": world.location_id})
+           for name in ("audits.csv", "audits.xlsx", "actions.csv", "actions.xlsx")},
     }
 
 

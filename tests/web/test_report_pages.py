@@ -2,6 +2,7 @@
 the audits where an item failed; their period form; who may see them. The figures are
 worked out by hand from the small data set below."""
 import re
+from urllib.parse import parse_qsl
 from datetime import timedelta
 from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
@@ -334,3 +335,35 @@ def test_the_regional_home_has_a_card_per_region_with_its_last_30_days(web, orga
     home = web.get("/", headers=ENGLISH).get_data(as_text=True)
     assert set(ReportPage(home).tiles) == {"region-N", "region-S"}
     assert "All regions side by side" in home
+
+
+def download_links(html):
+    return [link.replace("&amp;", "&") for link in
+            re.findall(r'<a href="(/api/v1/exports/[^"]+)" download>', html)]
+
+
+@pytest.mark.parametrize("query", ["", "?period=last_7_days&checklist_id=five_second_walk_in",
+                                   "?from=2026-01-01&to=2026-12-31&tz=America/Mexico_City"])
+def test_the_downloads_carry_the_filters_on_screen(web, organisation, region_n, query):
+    web.login(organisation.emails["regional"])
+    html = web.get(f"/reports/regions/N{query}", headers=ENGLISH).get_data(as_text=True)
+    links = download_links(html)
+    assert [link.split("?")[0].rsplit("/", 1)[1] for link in links] == [
+        "audits.csv", "audits.xlsx", "actions.csv", "actions.xlsx"]
+    asked = dict(parse_qsl(query[1:]))
+    for link in links:  # the page's, its clock (the region's usual one unless asked) and its region
+        assert dict(parse_qsl(link.split("?")[1])) == {
+            **asked, "region": "N", "tz": asked.get("tz", "Europe/Madrid")}
+    audits = web.get(links[0])  # the page's own session downloads them
+    assert audits.status_code == 200 and "attachment" in audits.headers["Content-Disposition"]
+    rows = audits.get_data().decode("utf-8-sig").splitlines()[1:]
+    api = web.get(f"/api/v1/reports/regions/N{query}").get_json()
+    assert len(rows) == api["summary"]["audits"]["value"] > 0
+
+
+def test_the_overview_offers_the_downloads_of_every_region(web, organisation, region_n):
+    web.login(organisation.emails["admin"])
+    links = download_links(web.get("/reports?period=last_90_days").get_data(as_text=True))
+    assert len(links) == 4 and all("region=" not in link for link in links)
+    rows = web.get(links[0]).get_data().decode("utf-8-sig").splitlines()[1:]
+    assert {row.split(",")[0] for row in rows} == {"N1", "N2", "S1"}
