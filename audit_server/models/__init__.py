@@ -2,9 +2,10 @@
 from .actions import ActionEvent, CorrectiveAction
 from .audits import Audit
 from .checklists import ChecklistVersion
+from .digests import DigestDelivery
 from .org import Location, Region
 from .photos import Photo
 from .users import ROLES, ApiToken, User
 
-__all__ = ["ActionEvent", "ApiToken", "Audit", "ChecklistVersion", "CorrectiveAction",
+__all__ = ["ActionEvent", "ApiToken", "Audit", "ChecklistVersion", "CorrectiveAction", "DigestDelivery",
            "Location", "Photo", "Region", "ROLES", "User"]
