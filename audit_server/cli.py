@@ -265,8 +265,11 @@ def send_digest(dry_run, week_text):
                             "sent and recorded, the others will be sent by the next run.",
                             fg="red", err=True)
                 sys.exit(1)
-            digest.record_delivery(user, week, msg["Message-ID"], utcnow())
-            click.echo(f"{user.email}: sent ({written.language})")
+            if digest.record_delivery(user, week, msg["Message-ID"], utcnow()):
+                click.echo(f"{user.email}: sent ({written.language})")
+            else:
+                click.secho(f"{user.email}: sent ({written.language}), but another run had sent "
+                            "it meanwhile: do not run two at once", fg="yellow")
             counts["sent"] += 1
     done = ", ".join(f"{n} {what}" for what, n in counts.items()
                      if n or what == ("would send" if dry_run else "sent"))

@@ -30,6 +30,8 @@ MESSY = '<script>alert("¡hola")</script> Café ñandú 🍰'
 # The week the tests send: two weeks back, ended on every clock whatever the day.
 WEEK = Week.of(datetime.now(timezone.utc).date() - timedelta(weeks=2))
 BEFORE = Week.of(WEEK.monday - timedelta(weeks=1))
+# The walk-in's mean score in region N, as the regional manager's digest writes it.
+WALK_IN_LINE = "- Entrada de cinco segundos: 100\xa0% (semana anterior: 73\xa0%; +27 ptos mejor)"
 
 
 class Inbox:
@@ -159,7 +161,7 @@ def test_each_regional_manager_and_manager_gets_their_digest_in_their_language(
     # Region N's headline figures beside the week before; region S is not hers.
     assert "== North (2 locales) ==" in text and "South" not in text
     walk_in = next(line for line in text.splitlines() if line.startswith("- Entrada"))
-    assert walk_in == "- Entrada de cinco segundos: 100\xa0% (semana anterior: 73\xa0%; +27 ptos mejor)"
+    assert walk_in == WALK_IN_LINE
     assert "- Auditorías: 2 (semana anterior: 1; +1)" in text
     assert "- Locales auditados: 2 (semana anterior: 1; +1 mejor)" in text
     assert "- Acciones vencidas ahora: 1" in text
@@ -175,7 +177,8 @@ def test_each_regional_manager_and_manager_gets_their_digest_in_their_language(
 
     # The HTML part says the same, every text escaped.
     assert '<html lang="es">' in html
-    assert "<script>" not in html and "&lt;script&gt;alert(&#34;¡hola&#34;)&lt;/script&gt; Café ñandú 🍰" in html
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(&#34;¡hola&#34;)&lt;/script&gt; Café ñandú 🍰" in html
     assert f'<a href="{report.replace("&", "&amp;")}">North</a>' in html
     row = re.search(r'<tr data-figure="score"><th[^>]*>Entrada de cinco segundos</th>(.*?)</tr>',
                     html, re.S).group(1)
@@ -302,9 +305,10 @@ def test_dry_run_prints_what_it_would_send_and_sends_and_records_nothing(
         assert result.exit_code == 0, result.output
         assert inbox.messages == []
         assert deliveries() == 0
-        assert f"--- would send to Begoña Ruiz 🌻 <{organisation.emails['regional']}> (es)" in result.output
+        regional = organisation.emails["regional"]
+        assert f"--- would send to Begoña Ruiz 🌻 <{regional}> (es)" in result.output
         assert "Subject: Momento: tu semana del " in result.output
-        assert "- Entrada de cinco segundos: 100\xa0% (semana anterior: 73\xa0%; +27 ptos mejor)" in result.output
+        assert WALK_IN_LINE in result.output
         assert "Hello Zoë O'Neil," in result.output
         assert "3 would send." in result.output and "0 sent" not in result.output
 
@@ -396,7 +400,8 @@ def test_the_default_week_is_the_previous_one_and_waits_for_it_to_end_on_each_cl
     assert later[organisation.emails["manager_s"]] == "send"
     regional = next(r for r in digest.recipients(week, now) if r.state == "send")
     assert (regional.period.start, regional.period.end) == (
-        datetime(2026, 11, 22, 23, 0, tzinfo=timezone.utc), datetime(2026, 11, 29, 23, 0, tzinfo=timezone.utc))
+        datetime(2026, 11, 22, 23, 0, tzinfo=timezone.utc),
+        datetime(2026, 11, 29, 23, 0, tzinfo=timezone.utc))
     assert regional.period.previous.start == datetime(2026, 11, 15, 23, 0, tzinfo=timezone.utc)
 
 

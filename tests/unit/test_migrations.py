@@ -154,3 +154,14 @@ def test_0006_dates_stored_audits_on_their_location_s_clock_and_finds_the_first_
     downgrade(revision="0005_answers_document")
     assert "local_date" not in {c["name"] for c in sa.inspect(db.engine).get_columns("audits")}
     assert db.session.scalar(sa.select(sa.func.count()).select_from(audits)) == 2
+
+
+def test_0010_adds_the_digest_deliveries_and_takes_them_away(tmp_path):
+    for _app in app_at("0010_digest", tmp_path):  # migrated up to 0010, then dropped
+        inspector = sa.inspect(db.engine)
+        assert {c["name"] for c in inspector.get_columns("digest_deliveries")} == {
+            "id", "user_id", "week", "sent_at", "message_id"}
+        assert [u["column_names"] for u in inspector.get_unique_constraints("digest_deliveries")] == [
+            ["user_id", "week"]]
+        downgrade(revision="0007_report_indexes")
+        assert not sa.inspect(db.engine).has_table("digest_deliveries")
