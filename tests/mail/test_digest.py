@@ -11,6 +11,7 @@ from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
+import requests
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
@@ -213,6 +214,43 @@ def test_each_regional_manager_and_manager_gets_their_digest_in_their_language(
     assert sorted((u, w) for u, w, _ in rows) == sorted(
         (organisation.ids[r], str(WEEK)) for r in ("regional", "manager", "manager_s"))
     assert {m for _, _, m in rows} == {m["Message-ID"] for _, _, m, _ in inbox.messages}
+
+
+def signed_in(base, email_address):
+    """A requests session signed in through the login form of the server at `base`."""
+    session = requests.Session()
+    login = session.get(f"{base}/login").text
+    token = re.search(r'name="csrf-token" content="([^"]+)"', login).group(1)
+    signed = session.post(f"{base}/login", data={"email": email_address, "password": PASSWORD,
+                                                 "csrf_token": token})
+    assert signed.status_code == 200 and "/logout" in signed.text
+    return session
+
+
+def test_the_links_of_a_digest_open_its_pages_over_real_http(
+        gunicorn_server, make_app, smtp, organisation, week_data):
+    """The links of the digests, followed on the app served by gunicorn, signed in as
+    their reader: every one opens, and the report of the week shows the digest's figures."""
+    inbox, port = smtp
+    assert send(mail_app(make_app, port, PUBLIC_BASE_URL=gunicorn_server)).exit_code == 0
+    for role in ("regional", "manager"):
+        text, html = parts(inbox.to(organisation.emails[role]))
+        links = re.findall(r"https?://\S+", text)
+        assert links and all(link.startswith(gunicorn_server + "/") for link in links)
+        assert sorted(set(links)) == sorted(
+            set(link.replace("&amp;", "&") for link in re.findall(r'href="([^"]+)"', html)))
+        session = signed_in(gunicorn_server, organisation.emails[role])
+        for link in links:
+            page = session.get(link)
+            assert page.status_code == 200, link
+            assert "/login" not in page.url, link
+        report = [link for link in links if "/reports/regions/N?" in link]
+        assert len(report) == (1 if role == "regional" else 0)
+        if report:
+            page = session.get(report[0]).text
+            assert "100\xa0%" in page and "73\xa0%" in page
+            dates = f'value="{WEEK.monday.isoformat()}"'
+            assert dates in page
 
 
 def test_sending_the_same_week_again_sends_nothing_new(make_app, smtp, organisation, week_data):
