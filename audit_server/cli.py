@@ -242,8 +242,14 @@ def send_digest(dry_run, week_text):
                 counts["skipped"] += 1
                 continue
             written = render(digest.digest_of(recipient, week, now), links)
-            msg = mail.message(sender, user.name, user.email, written.subject, written.text,
-                               written.html, written.language)
+            try:
+                msg = mail.message(sender, user.name, user.email, written.subject, written.text,
+                                   written.html, written.language)
+            except mail.BAD_ADDRESS as exc:
+                click.secho(f"{user.email}: not sent: an e-mail cannot be addressed to it ({exc})",
+                            fg="red", err=True)
+                counts["refused"] += 1
+                continue
             if dry_run:
                 click.echo(f"--- would send to {msg['To']} ({written.language})")
                 click.echo(f"From: {msg['From']}\nSubject: {msg['Subject']}\n")
@@ -255,7 +261,8 @@ def send_digest(dry_run, week_text):
                 if mailer is None:
                     mailer = stack.enter_context(mail.Mailer(settings))
                 mailer.send(msg)
-            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError) as exc:
+            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError,
+                    smtplib.SMTPNotSupportedError) as exc:
                 click.secho(f"{user.email}: refused by the mail server: {exc}", fg="red", err=True)
                 counts["refused"] += 1
                 continue

@@ -3,6 +3,7 @@ the environment (MAIL_* in config.py), and messages with a plain-text part and a
 alternative."""
 import smtplib
 import ssl
+import email.errors
 import unicodedata
 from dataclasses import dataclass
 from email.headerregistry import Address
@@ -12,6 +13,9 @@ from email.utils import formatdate, make_msgid, parseaddr
 from .services.errors import InvalidInput
 
 TIMEOUT_SECONDS = 30
+# What composing a message raises for an address no header can carry (a non-ASCII
+# local part, a second @, ...).
+BAD_ADDRESS = (ValueError, email.errors.MessageError)
 
 
 @dataclass(frozen=True)

@@ -312,6 +312,17 @@ def test_a_refused_recipient_is_not_recorded_and_the_others_are_sent(
 
 
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_an_address_no_message_can_carry_is_said_and_the_others_are_sent(
+        make_app, smtp, organisation, week_data):
+    inbox, port = smtp
+    accounts.create_user("josé@example.com", "manager", PASSWORD, [], ["N2"])
+    result = send(mail_app(make_app, port))
+    assert result.exit_code == 1
+    assert "josé@example.com: not sent: an e-mail cannot be addressed to it" in result.output
+    assert "3 sent, 1 refused" in result.output
+    assert len(inbox.messages) == 3 and deliveries() == 3
+
+
 def test_it_signs_in_to_the_mail_server_with_the_settings_user_and_password(make_app, organisation):
     inbox = Inbox()
     port = free_port()
