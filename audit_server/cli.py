@@ -1,4 +1,6 @@
-"""flask commands: seed-demo, users, regions, locations, checklists, cadence, photos."""
+"""flask commands: seed-demo, users, regions, locations, checklists, cadence, photos, digest."""
+import contextlib
+import smtplib
 import sys
 from datetime import datetime, timedelta, timezone
 
@@ -7,8 +9,11 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from .services import accounts, cadence, checklists, demo, demo_history, org, photos
+from . import mail
+from .models.types import utcnow
+from .services import accounts, cadence, checklists, demo, demo_history, digest, org, photos
 from .services.errors import InvalidInput, ServiceError
+from .web.digest import Links, public_base_url, render
 
 
 def _fail(exc):
@@ -234,7 +239,96 @@ def photos_verify():
     click.echo("Every photo has its blobs.")
 
 
+digest_group = AppGroup("digest", help="The weekly digest e-mail.")
+
+NO_MAIL_SERVER = ("No mail server is configured (MAIL_SERVER is not set), so nothing was sent. "
+                  "Set MAIL_SERVER, MAIL_PORT, MAIL_USE_TLS, MAIL_USERNAME, MAIL_PASSWORD and "
+                  "MAIL_FROM, or run with --dry-run to print what would be sent.")
+# What a run says of a person it sends nothing to.
+NOT_SENDING = {
+    "sent": "already sent",
+    "nothing": "not sent: they see no location",
+    "not_over": "not yet: the week ends at {end} UTC on their clock ({zone}); a later run sends it",
+}
+
+
+@digest_group.command("send")
+@click.option("--dry-run", is_flag=True,
+              help="Print what would be sent (headers and plain text); send and record nothing.")
+@click.option("--week", "week_text", metavar="ISO-WEEK", default=None,
+              help=f"The ISO week to send, e.g. {digest.WEEK_EXAMPLE} "
+                   "[default: the previous week, Monday to Sunday, by UTC's calendar].")
+def send_digest(dry_run, week_text):
+    """Send each regional manager and manager their digest of a week, once: a person
+    whose digest of that week was sent gets nothing new."""
+    now = utcnow()
+    config = current_app.config
+    try:
+        week = digest.week_to_send(week_text, now)
+        links = Links(public_base_url(config))
+        settings = mail.mail_settings(config)
+    except InvalidInput as exc:
+        _fail(exc)
+    if settings is None and not dry_run:
+        click.secho(f"error: {NO_MAIL_SERVER}", fg="red", err=True)
+        sys.exit(1)
+    sender = settings.sender if settings else config.get("MAIL_FROM") or "momento@localhost"
+    counts = {"sent": 0, "would send": 0, "refused": 0, "skipped": 0}
+    with contextlib.ExitStack() as stack:
+        mailer = None
+        for recipient in digest.recipients(week, now):
+            user = recipient.user
+            if recipient.state != "send":
+                said = NOT_SENDING[recipient.state].format(
+                    end=recipient.period.end.strftime("%Y-%m-%d %H:%M"), zone=recipient.zone)
+                click.echo(f"{user.email}: {said}")
+                counts["skipped"] += 1
+                continue
+            written = render(digest.digest_of(recipient, week, now), links)
+            try:
+                msg = mail.message(sender, user.name, user.email, written.subject, written.text,
+                                   written.html, written.language)
+            except mail.BAD_ADDRESS as exc:
+                click.secho(f"{user.email}: not sent: an e-mail cannot be addressed to it ({exc})",
+                            fg="red", err=True)
+                counts["refused"] += 1
+                continue
+            if dry_run:
+                click.echo(f"--- would send to {msg['To']} ({written.language})")
+                click.echo(f"From: {msg['From']}\nSubject: {msg['Subject']}\n")
+                click.echo(written.text)
+                click.echo(f"(and the same as HTML, {len(written.html)} characters)\n")
+                counts["would send"] += 1
+                continue
+            try:
+                if mailer is None:
+                    mailer = stack.enter_context(mail.Mailer(settings))
+                mailer.send(msg)
+            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError,
+                    smtplib.SMTPNotSupportedError) as exc:
+                click.secho(f"{user.email}: refused by the mail server: {exc}", fg="red", err=True)
+                counts["refused"] += 1
+                continue
+            except (smtplib.SMTPException, OSError) as exc:
+                click.secho(f"error: the mail server {settings.server}:{settings.port} failed "
+                            f"({exc.__class__.__name__}: {exc}); {counts['sent']} digests were "
+                            "sent and recorded, the others will be sent by the next run.",
+                            fg="red", err=True)
+                sys.exit(1)
+            if digest.record_delivery(user, week, msg["Message-ID"], utcnow()):
+                click.echo(f"{user.email}: sent ({written.language})")
+            else:
+                click.secho(f"{user.email}: sent ({written.language}), but another run had sent "
+                            "it meanwhile: do not run two at once", fg="yellow")
+            counts["sent"] += 1
+    done = ", ".join(f"{n} {what}" for what, n in counts.items()
+                     if n or what == ("would send" if dry_run else "sent"))
+    click.echo(f"Digest of {week} ({week.monday.isoformat()} to {week.sunday.isoformat()}): {done}.")
+    if counts["refused"]:
+        sys.exit(1)
+
+
 def register(app):
     for command in (seed_demo, users, regions, locations, checklist_group, cadence_group,
-                    photo_group):
+                    photo_group, digest_group):
         app.cli.add_command(command)

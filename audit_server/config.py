@@ -72,6 +72,18 @@ class Config:
     BABEL_DEFAULT_LOCALE = "es"
     PER_PAGE_DEFAULT = 50
     PER_PAGE_MAX = 200
+    # The address people open Momento at (e.g. https://momento.example.com): the links of
+    # the e-mails, which are read away from any request, are made from it.
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL") or None
+    # The mail server of the weekly digest (`flask digest send`; none: it only --dry-runs).
+    # MAIL_PORT is read by audit_server/mail.py (default 587 with MAIL_USE_TLS, else 25),
+    # so that a bad value is that command's error, not every command's.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
+    MAIL_PORT = os.environ.get("MAIL_PORT") or None
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS", False)  # STARTTLS after connecting
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_FROM = os.environ.get("MAIL_FROM") or None
     # OpenAPI (flask-smorest)
     API_TITLE = "Momento API"
     API_VERSION = "v1"

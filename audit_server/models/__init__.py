@@ -3,9 +3,10 @@ from .actions import ActionEvent, CorrectiveAction
 from .audits import Audit
 from .cadences import Cadence
 from .checklists import ChecklistVersion
+from .digests import DigestDelivery
 from .org import Location, Region
 from .photos import Photo
 from .users import ROLES, ApiToken, User
 
 __all__ = ["ActionEvent", "ApiToken", "Audit", "Cadence", "ChecklistVersion", "CorrectiveAction",
-           "Location", "Photo", "Region", "ROLES", "User"]
+           "DigestDelivery", "Location", "Photo", "Region", "ROLES", "User"]

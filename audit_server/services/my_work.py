@@ -57,6 +57,14 @@ def open_corrective_actions(user, limit=HOME_LIMIT):
     return [action_row(a, now) for a in found]
 
 
+def overdue_actions(user, limit=HOME_LIMIT, now=None):
+    """The actions still to be fixed in the user's scope (whoever owns them) whose
+    deadline has passed, the longest overdue first (at most `limit`); and their total."""
+    now = now or utcnow()
+    found, total = actions.list_actions(user, 1, limit, statuses=PENDING, overdue=True, now=now)
+    return [action_row(a, now) for a in found], total
+
+
 def actions_to_follow(user, page, per_page, everyone=False):
     """One page of the unverified actions the user owns (or, with `everyone`, may see)
     as rows, overdue first; and their total."""

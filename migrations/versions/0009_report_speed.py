@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = '0009_report_speed'
-down_revision = '0007_report_indexes'
+down_revision = '0008_cadence'
 branch_labels = None
 depends_on = None
 

@@ -191,3 +191,14 @@ def test_0009_reads_each_stored_audit_s_scored_items_off_its_answers(app_at_0007
     downgrade(revision="0007_report_indexes")
     assert "scored_items" not in {c["name"] for c in sa.inspect(db.engine).get_columns("audits")}
     assert db.session.scalar(sa.select(sa.func.count()).select_from(audits)) == 2
+
+
+def test_0010_adds_the_digest_deliveries_and_takes_them_away(tmp_path):
+    for _app in app_at("0010_digest", tmp_path):  # migrated up to 0010, then dropped
+        inspector = sa.inspect(db.engine)
+        assert {c["name"] for c in inspector.get_columns("digest_deliveries")} == {
+            "id", "user_id", "week", "sent_at", "message_id"}
+        assert [u["column_names"] for u in inspector.get_unique_constraints("digest_deliveries")] == [
+            ["user_id", "week"]]
+        downgrade(revision="0009_report_speed")
+        assert not sa.inspect(db.engine).has_table("digest_deliveries")
