@@ -1,13 +1,13 @@
 """Every report figure: the region report, the organisation overview, the audits where
 an item failed, and the action metrics. docs/reports.md defines each figure.
 
-Each figure is an aggregate in SQL (GROUP BY, FILTER, window functions, the answers
-document read with json_each/jsonb_each), the same on SQLite and PostgreSQL: where
+Each figure is an aggregate in SQL (GROUP BY, FILTER, window functions, the audits'
+JSON documents read with json_each/jsonb_each), the same on SQLite and PostgreSQL: where
 the two differ, services/sql_dialects.py has one function per difference. A figure
 query reads the rows of the period and of the previous one at once (a `part`
 column tells them apart) and is built for a grouping level (`location`, `region`
 or the whole `organisation`), so that one statement, a UNION ALL over the levels a
-report needs, answers for the locations and their region alike. Python only shapes
+report needs, answers for the locations and their region alike, reading the rows once. Python only shapes
 the rows into the report's dicts (rounding, ranking, figures beside their previous
 value). Every query is scoped through services/access.py.
 """
