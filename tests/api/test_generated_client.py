@@ -25,7 +25,10 @@ def momento_client(gunicorn_server, tmp_path_factory):
     document = requests.get(f"{gunicorn_server}/api/v1/openapi.json", timeout=30)
     assert document.status_code == 200
     (folder / "openapi.json").write_bytes(document.content)
-    (folder / "config.yml").write_text("post_hooks: []\npackage_name_override: momento_client\n")
+    # The generator knows binary bodies as application/octet-stream: the XLSX exports are that.
+    (folder / "config.yml").write_text(
+        "post_hooks: []\npackage_name_override: momento_client\ncontent_type_overrides:\n"
+        "  application/vnd.openxmlformats-officedocument.spreadsheetml.sheet: application/octet-stream\n")
     run = subprocess.run(
         [GENERATOR, "generate", "--path", folder / "openapi.json", "--config", folder / "config.yml",
          "--meta", "none", "--output-path", folder / "momento_client"],
