@@ -23,6 +23,16 @@ from audit_server.storage import S3PhotoStore
 from tests.helpers import PASSWORD, Org, new_database
 
 
+BROWSER_TESTS = Path(__file__).resolve().parent / "browser"
+
+
+def pytest_collection_modifyitems(items):
+    """The tests under tests/browser/ are marked `browser` (`make test` runs them apart)."""
+    for item in items:
+        if BROWSER_TESTS in item.path.parents:
+            item.add_marker(pytest.mark.browser)
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
     with new_database(tmp_path_factory.mktemp("db")) as url:
