@@ -112,10 +112,24 @@ def file_name(kind, export, extension):
 
 
 def _stream(stmt):
-    """Execute a SELECT on the session's connection (plain rows, no ORM), its rows fetched
-    CHUNK_ROWS at a time (on PostgreSQL through a server-side cursor)."""
-    return db.session.connection().execute(
-        stmt.execution_options(stream_results=True, max_row_buffer=CHUNK_ROWS))
+    """Execute a SELECT now (plain rows, no ORM), its rows fetched CHUNK_ROWS at a time (on
+    PostgreSQL through a server-side cursor), as they are iterated. It runs on a connection
+    of its own, closed once the rows are read: the request's session may end its
+    transaction (and with it a server-side cursor) before a streamed response is sent."""
+    connection = db.engine.connect()
+    try:
+        result = connection.execute(stmt.execution_options(stream_results=True,
+                                                           max_row_buffer=CHUNK_ROWS))
+    except BaseException:
+        connection.close()
+        raise
+
+    def rows():
+        try:
+            yield from result
+        finally:
+            connection.close()
+    return rows()
 
 
 # --- the rows ---------------------------------------------------------------------------

@@ -26,7 +26,8 @@ from tests.photo_samples import small_jpeg
 
 # What the pages read from a query string (test_every_name_a_page_reads_is_fuzzed keeps it whole;
 # the report pages read theirs through the API's schema of a report's query).
-QUERY_NAMES = ("location", "page", "show", "next", *ReportQuerySchema().fields)
+QUERY_NAMES = ("location", "page", "show", "next",
+               *(field.data_key or name for name, field in ReportQuerySchema().fields.items()))
 PACKAGE = Path(__file__).resolve().parents[2] / "audit_server"
 PAGE_CODE = [*(PACKAGE / "web").glob("*.py"), PACKAGE / "photo_files.py"]
 ARGUMENT = re.compile(r"<(?:[^<>]+:)?(\w+)>")
