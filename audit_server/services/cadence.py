@@ -7,7 +7,7 @@ once, as SQL (`due_state`), and read by everyone: the manager's home and
 `GET /api/v1/locations/<id>/due` (`location_due`), and the region report's coverage
 (`region_coverage`), which computes every location of the region in one statement.
 """
-from datetime import date, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -20,7 +20,7 @@ from ..models.types import utcnow
 from .checklists import current_checklists
 from .errors import InvalidInput, NotFound
 from .org import get_location
-from .sql_dialects import add_days, days_between, is_postgresql
+from .sql_dialects import add_days, as_date, days_between, is_postgresql
 
 # The cadence of a checklist where its region has none: by the checklist's kind.
 DEFAULT_DAYS = {"walk_in": 7, "phone": 14}
@@ -181,20 +181,15 @@ def states(location_ids, zones, checklists, moments):
     return sa.select(base.c.location_id, base.c.code, base.c.checklist_id, base.c.days, *columns)
 
 
-def _as_date(value):
-    # SQLite gives a computed date back as ISO text.
-    return value if value is None or isinstance(value, date) else date.fromisoformat(value)
-
-
 def _state_of(row, moment, checklist):
-    last = _as_date(row[f"last_{moment}"])
+    last = as_date(row[f"last_{moment}"])
     return {
         "checklist_id": checklist.id, "kind": checklist.kind,
         "title": checklist.definition["title"], "cadence_days": row["days"],
         "state": row[f"state_{moment}"],
         "last_audit_date": last,
         "days_since_last": None if last is None else row[f"days_since_last_{moment}"],
-        "next_due": _as_date(row[f"next_due_{moment}"]),
+        "next_due": as_date(row[f"next_due_{moment}"]),
         "overdue_days": row[f"overdue_days_{moment}"],
         "never_audited": last is None,
     }

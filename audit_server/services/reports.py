@@ -12,7 +12,7 @@ the rows into the report's dicts (rounding, ranking, figures beside their previo
 value). Every query is scoped through services/access.py.
 """
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
@@ -26,7 +26,7 @@ from . import access, cadence
 from .checklists import current_checklists
 from .errors import InvalidInput, NotFound
 from .org import is_time_zone
-from .sql_dialects import (array_elements, json_number, json_text, json_true, medians,
+from .sql_dialects import (array_elements, as_date, json_number, json_text, json_true, medians,
                            object_entries, seconds_between, week_start)
 
 PRESET_DAYS = {"last_7_days": 7, "last_30_days": 30, "last_90_days": 90}
@@ -277,13 +277,8 @@ def weekly_scores(scope, levels, weeks):
                        week_start(Audit.local_date).label("week")).where(
         Audit.local_date >= weeks[0], Audit.local_date < weeks[-1] + timedelta(weeks=1))
     rows = _each_level(levels, rows, build)
-    return {(row["level"], row["group_id"], row["checklist_id"], _as_date(row["week"])): row
+    return {(row["level"], row["group_id"], row["checklist_id"], as_date(row["week"])): row
             for row in rows}
-
-
-def _as_date(value):
-    # A UNION's column comes back as the databases give it: a date, or ISO text (SQLite).
-    return value if isinstance(value, date) else date.fromisoformat(value)
 
 
 def latest_audits(scope):
@@ -646,8 +641,8 @@ def _location_row(location, found, weekly, latest, weeks, checklists, now):
             "audits": (found.audits.get((*key, checklist.id, CURRENT)) or {"audits": 0})["audits"],
             "latest": None if last is None else {
                 "audit_id": last["id"], "score": last["score_percent"],
-                "local_date": _as_date(last["local_date"])},
-            "days_since_last": None if last is None else (today - _as_date(last["local_date"])).days,
+                "local_date": as_date(last["local_date"])},
+            "days_since_last": None if last is None else (today - as_date(last["local_date"])).days,
             "trend": [{"week": w["week"], "score": w["score"]}
                       for w in _weeks(weekly, *key, checklist.id, weeks)],
         }
@@ -739,7 +734,7 @@ def failed_item_audits(user, code, checklist_id, item_id, period, page, per_page
     return [{"audit_id": row["id"],
              "location": {"id": row["location_id"], "code": row["code"], "name": row["name"],
                           "timezone": row["timezone"]},
-             "local_date": _as_date(row["local_date"]), "score": row["score_percent"],
+             "local_date": as_date(row["local_date"]), "score": row["score_percent"],
              "comment": row["comment"] or ""} for row in rows], total
 
 

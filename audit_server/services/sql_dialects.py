@@ -6,6 +6,8 @@ for the database that will run it. JSON documents (`Audit.answers`, `Audit.secti
 are JSON text on SQLite (read with json_extract/json_type/json_each) and JSONB on
 PostgreSQL (read with #>, jsonb_typeof, jsonb_each, jsonb_array_elements).
 """
+from datetime import date
+
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
@@ -120,3 +122,9 @@ def medians(rows, keys, value="value"):
     return (sa.select(*[ranked.c[key] for key in keys], sa.func.avg(ranked.c.value).label("median"))
             .where(ranked.c.position.in_([(ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2]))
             .group_by(*[ranked.c[key] for key in keys]))
+
+
+def as_date(value):
+    """A date the databases give back as they compute it: a date on PostgreSQL, ISO text
+    on SQLite (a computed or UNIONed column has no declared type there); None stays None."""
+    return value if value is None or isinstance(value, date) else date.fromisoformat(value)

@@ -1,9 +1,9 @@
 """Home: my locations with their latest scores, my open actions, and the two audits; for
 a regional manager or an admin, her work first: the fixes waiting for her verification and
 the critical failures of the last days."""
-from babel.dates import format_date
 from flask import abort, render_template, request, session
-from flask_babel import get_locale, gettext as _, ngettext
+from flask_babel import format_date, ngettext
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..services import audits, cadence, my_work, org
@@ -40,8 +40,7 @@ def due_text(state):
         return _("Done today")
     if days == 1:
         return _("Done yesterday")
-    day = format_date(state["last_audit_date"], "EEEE" if days < 7 else "medium",
-                      locale=get_locale())
+    day = format_date(state["last_audit_date"], "EEEE" if days < 7 else "medium")
     return _("Done on %(day)s", day=day)
 
 
