@@ -15,18 +15,19 @@ const PAGES_CACHE = "momento-pages";
 const SENT_SHOWN_MS = 10000;
 const status = document.getElementById("queue-status");
 const sent = document.getElementById("queue-sent");
-// Set while something waits on the phone (for this person, in any tab, across reloads), so
-// that the moment it has all gone is confirmed once, on whichever page sees it.
-const HAD_SOMETHING = `momento:queue-had-something:${userId}`;
+// Set while something waits to be sent (for this person, in any tab, across reloads), so
+// that the moment it has all gone by itself is confirmed once, on whichever page sees it. A
+// refusal ends it unconfirmed: the person acts on it, and sees what comes of it.
+const WAITED = `momento:queue-waited:${userId}`;
 let sentTimer;
 
 function confirmAllSent(state) {
   const waiting = state.audits + state.photos;
-  const everythingGone = !waiting && !state.refusedAudits.length && !state.refusedPhotos.length;
   try {
-    if (waiting) localStorage.setItem(HAD_SOMETHING, "1");
-    if (!everythingGone || !localStorage.getItem(HAD_SOMETHING)) return;
-    localStorage.removeItem(HAD_SOMETHING);
+    if (state.refusedAudits.length || state.refusedPhotos.length) return localStorage.removeItem(WAITED);
+    if (waiting) return localStorage.setItem(WAITED, "1");
+    if (!localStorage.getItem(WAITED)) return;
+    localStorage.removeItem(WAITED);
   } catch {  // no storage (a private window): no confirmation either
     return;
   }
