@@ -2,7 +2,9 @@
 // show after any reload, with or without signal), each with its checklist, location, when it
 // was finished, its photos and its state: waiting to send, or refused with the reason and a
 // link to the audit's page, where it is corrected and sent again. The list follows the
-// outbox (momento:queue) as audits go.
+// outbox (momento:queue) as audits go. An audit button whose audit waits on the phone says
+// so instead of its due state (which the server, not having it yet, still gives), and
+// "Done today" once it has gone.
 import { pending } from "./outbox.js";
 import { counted, inPageLanguage, waitingWords } from "./queue-words.js";
 import { auditRefusal } from "./refusals.js";
@@ -34,7 +36,7 @@ function row(entry, photos) {
     state.textContent = `${section.dataset.refused} ${auditRefusal(entry.refused)}`;
     const correct = li.querySelector(".phone-audit-correct");
     if (checklist) {
-      correct.href = `${checklist.page}?location=${encodeURIComponent(body.location_id)}`;
+      correct.href = auditPage(body);
       correct.hidden = false;
     }
   } else {
@@ -43,12 +45,45 @@ function row(entry, photos) {
   return li;
 }
 
+const auditPage = (body) => `${checklists[body.checklist_id]?.page}?location=${body.location_id}`;
+const buttons = [...document.querySelectorAll(".big-actions a")];
+const marked = new Set();
+
+/** A button's due state, or instead `text` (none: its due state again). */
+function showMark(button, text) {
+  let mark = button.querySelector(".on-this-phone");
+  if (text && !mark) {
+    mark = Object.assign(document.createElement("span"), { className: "due-state done on-this-phone" });
+    button.querySelector(".button-text").append(mark);
+  }
+  if (mark) {
+    mark.textContent = text ?? "";
+    mark.hidden = !text;
+  }
+  for (const due of button.querySelectorAll(".due-state:not(.on-this-phone), .last-done")) due.hidden = Boolean(text);
+}
+
+/** Mark the buttons of the audits waiting on the phone; a marked one whose audit has gone
+ * (not refused) is done today. */
+function markButtons(entries) {
+  const pages = (refused) => new Set(entries.filter((e) => Boolean(e.refused) === refused).map((e) => auditPage(e.body)));
+  const [waiting, refused] = [pages(false), pages(true)];
+  for (const button of buttons) {
+    const url = new URL(button.href);
+    const page = url.pathname + url.search;
+    if (waiting.has(page)) marked.add(page);
+    const text = waiting.has(page) ? "doneWaiting" : !refused.has(page) && marked.has(page) ? "doneSent" : null;
+    showMark(button, text && section.dataset[text]);
+  }
+}
+
 function show(state) {
   const { auditEntries = [], photosToSend = [] } = state;
   const photosOf = (entry) => photosToSend.filter((p) => p.auditId === entry.body.id);
   section.querySelector(".phone-audits").replaceChildren(...auditEntries.map((entry) => row(entry, photosOf(entry))));
   section.querySelector("#on-this-phone-count").textContent = waitingWords(state);
   section.hidden = auditEntries.length === 0 && photosToSend.length === 0;
+  markButtons(auditEntries);
 }
 
 let heard = false;

@@ -116,9 +116,11 @@ def walks_in_with_a_photo(person):
 WORDS = {
     "es-ES": {"queued": "1 auditoría y 1 foto por enviar", "title": "Entrada de cinco segundos",
               "waiting": "Pendiente de enviar", "photo": "1 foto",
+              "button": "Hecha: pendiente de enviar", "done": "Hecha hoy",
               "sent": "Todo enviado: no queda nada pendiente en este teléfono."},
     "en-GB": {"queued": "1 audit and 1 photo to send", "title": "Five-second walk-in",
               "waiting": "Waiting to send", "photo": "1 photo",
+              "button": "Done: waiting to send", "done": "Done today",
               "sent": "Everything sent: nothing waits on this phone."},
 }
 
@@ -146,6 +148,9 @@ def test_an_offline_audit_is_on_home_after_an_offline_reload_and_its_sending_is_
     assert words["title"] in text and "North One" in text and words["photo"] in text
     assert words["waiting"] in text
     assert page.is_hidden(".phone-audit-correct")
+    walk_in = page.locator("a[href^='/audit/walk-in']")
+    # The page (from the cache, and the server has no audit yet) says it is due; the phone knows better.
+    assert walk_in.locator(".due-state:visible").inner_text() == words["button"]
     assert page.evaluate(NO_SIDEWAYS_SCROLL, 390)
     if locale == "es-ES":
         person.looks_at("home-offline-queued-es-390")
@@ -154,6 +159,7 @@ def test_an_offline_audit_is_on_home_after_an_offline_reload_and_its_sending_is_
     context.set_offline(False)  # the signal is back: it goes by itself, and home says so
     page.wait_for_selector(f"#queue-sent:not([hidden]):has-text('{words['sent']}')", timeout=20000)
     assert page.is_hidden("#on-this-phone") and page.is_hidden("#queue-status")
+    assert walk_in.locator(".due-state:visible").inner_text() == words["done"]
     if locale == "es-ES":
         person.looks_at("home-offline-sent-es-390")
     [audit] = stored(Audit)
