@@ -159,10 +159,15 @@ if (signIn && "caches" in window) {
   }, { once: true });
 } else if ("caches" in window && navigator.onLine) {
   const links = [...document.querySelectorAll("a[data-offline]")].map((a) => a.href);
-  // Home itself, which says what waits on the phone: the service worker keeps a copy of
-  // the pages it served; one it did not serve (the first after signing in) is fetched.
-  if (document.getElementById("on-this-phone") && !navigator.serviceWorker?.controller) links.push(location.href);
   if (links.length) caches.open(PAGES_CACHE).then((cache) => cache.addAll(links)).catch(() => {});
+  // Home itself, which says what waits on the phone. The service worker keeps a copy of the
+  // pages it serves, but not of one it did not see (the first after signing in: the answer
+  // to the sign-in's POST): that one is fetched once.
+  if (document.getElementById("on-this-phone")) {
+    caches.open(PAGES_CACHE).then(async (cache) => {
+      if (!(await cache.match(location.href, { ignoreVary: true }))) await cache.add(location.href);
+    }).catch(() => {});
+  }
 }
 
 if (status) {
