@@ -1,6 +1,8 @@
-"""Home: my locations with their latest scores, my open actions, and the two audits; for
-a regional manager or an admin, her work first: the fixes waiting for her verification and
-the critical failures of the last days."""
+"""Home, in the order of the day: the chosen location's two audits (what is due, when each
+was last done) and latest scores, what waits on the phone, my first open actions, and my
+locations to choose from (first, when none is chosen); for a regional manager or an admin,
+her work first: the fixes waiting for her verification and the critical failures of the
+last days."""
 from flask import abort, render_template, request, session, url_for
 from flask_babel import format_date, ngettext
 from flask_babel import gettext as _

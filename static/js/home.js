@@ -12,6 +12,8 @@ import { auditRefusal } from "./refusals.js";
 const section = document.getElementById("on-this-phone");
 const { locations, checklists } = JSON.parse(section.dataset.context);
 const lang = document.documentElement.lang;
+/** The page of an audit's checklist at its location, where a refused one is corrected. */
+const auditPage = (body) => `${checklists[body.checklist_id]?.page}?location=${body.location_id}`;
 
 function when(iso) {
   const date = new Date(iso);
@@ -45,7 +47,6 @@ function row(entry, photos) {
   return li;
 }
 
-const auditPage = (body) => `${checklists[body.checklist_id]?.page}?location=${body.location_id}`;
 const buttons = [...document.querySelectorAll(".big-actions a")];
 const marked = new Set();
 

@@ -194,6 +194,8 @@ def test_a_refused_audit_is_on_home_with_its_reason_and_a_way_to_correct_it(pers
             "Unknown location.") in text
     assert page.inner_text("#on-this-phone-count") == ""  # nothing waits to be sent: it waits on her
     assert page.is_hidden("#queue-sent")
+    assert page.evaluate(SMALL_TAP_TARGETS) == [] and page.evaluate(NO_SIDEWAYS_SCROLL, 390)
+    assert person.serious_accessibility_problems() == []
     person.looks_at("home-refused")
     page.unroute("**/api/v1/audits")
     page.click("text=Open it to correct it")
