@@ -64,17 +64,17 @@ def common_parts(locations):
     and what names the audits waiting on the phone (home/_on_this_phone.html)."""
     checklists = {kind: current_checklist_of_kind(kind) for kind in AUDIT_PAGES}
     actions, actions_total, actions_overdue = my_work.open_corrective_actions(current_user)
-    return dict(
-        locations=locations,
-        latest=audits.latest_scores(current_user, [loc.id for loc in locations]),
-        walk_in_id=checklists["walk_in"].id, phone_id=checklists["phone"].id,
-        actions=actions, actions_total=actions_total, actions_overdue=actions_overdue,
-        on_this_phone={
+    return {
+        "locations": locations,
+        "latest": audits.latest_scores(current_user, [loc.id for loc in locations]),
+        "walk_in_id": checklists["walk_in"].id, "phone_id": checklists["phone"].id,
+        "actions": actions, "actions_total": actions_total, "actions_overdue": actions_overdue,
+        "on_this_phone": {
             "locations": {str(loc.id): loc.name for loc in locations},
             "checklists": {c.id: {"title": localized(c.definition["title"]), "page": url_for(AUDIT_PAGES[kind])}
                            for kind, c in checklists.items()},
         },
-    )
+    }
 
 
 def render_home(locations, chosen):

@@ -6,13 +6,22 @@ import json
 import re
 from datetime import timedelta
 from html import unescape
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 
 from audit_server.extensions import db
 from audit_server.models.types import utcnow
 from audit_server.services import accounts
-from tests.helpers import PASSWORD, PHONE_CALL, WALK_IN, failing, local_noon, set_columns, submit
+from tests.helpers import (
+    PASSWORD,
+    PHONE_CALL,
+    WALK_IN,
+    failing,
+    local_noon,
+    set_columns,
+    submit,
+)
 
 ENGLISH, SPANISH = {"Accept-Language": "en"}, {"Accept-Language": "es-ES,es;q=0.9"}
 TWO_SHOPS = "lucia.pena@example.com"
@@ -55,7 +64,7 @@ def test_a_chosen_location_puts_its_audits_first_and_is_marked_among_the_choices
     assert sections(page) == ["chosen-title", "on-this-phone", "open-actions", "locations"]
     choices = page.split('id="locations"')[1]
     assert "Mis locales" in choices and "Toca otro local para auditarlo." in choices
-    chosen = re.search(r'<li class="location-choice chosen">.*?</li>', choices, re.S).group(0)
+    chosen = re.search(r'<li class="location-choice chosen">.*?</li>', choices, re.DOTALL).group(0)
     assert 'href="/l/N3" aria-current="true"' in chosen and "Elegido" in chosen
     assert "Nörth Thrée 🏪 &#34;la grande&#34;" in chosen
     assert choices.count('class="location-choice"') == 1  # North Two, not chosen
@@ -66,12 +75,12 @@ def test_a_chosen_location_puts_its_audits_first_and_is_marked_among_the_choices
 def test_the_buttons_say_when_each_audit_was_last_done_when_it_is_due_again(client, web, organisation):
     submit(client, organisation, location="N1", at=local_noon(10))
     submit(client, organisation, location="N1", at=local_noon(2), checklist=PHONE_CALL)
-    day = local_noon(10).astimezone(local_noon(0).tzinfo).date()  # on Madrid's clock, as the page
+    day = local_noon(10).astimezone(ZoneInfo("Europe/Madrid")).date()  # on the location's clock
     english = page_of(web, "/", email=organisation.emails["manager"])
-    walk_in = re.search(r'href="/audit/walk-in\?location=\d+">(.*?)</a>', english, re.S).group(1)
+    walk_in = re.search(r'href="/audit/walk-in\?location=\d+">(.*?)</a>', english, re.DOTALL).group(1)
     assert "Overdue by 3 days" in walk_in
     assert f'<span class="last-done">Last done {format_date(day, "medium", locale="en")}</span>' in walk_in
-    phone = re.search(r'href="/audit/phone\?location=\d+">(.*?)</a>', english, re.S).group(1)
+    phone = re.search(r'href="/audit/phone\?location=\d+">(.*?)</a>', english, re.DOTALL).group(1)
     assert "last-done" not in phone and "Done on" in phone  # done for now: the date is in its state
     spanish = page_of(web, "/", SPANISH, email=organisation.emails["manager"])
     assert f"Última vez: {format_date(day, 'medium', locale='es')}" in spanish
@@ -107,7 +116,7 @@ def test_what_waits_on_the_phone_is_named_by_what_the_page_knows(web, organisati
 
 
 def queue_words(page):
-    status = re.search(r'<div class="queue-status" id="queue-status"(.*?)></div>', page, re.S).group(1)
+    status = re.search(r'<div class="queue-status" id="queue-status"(.*?)></div>', page, re.DOTALL).group(1)
     return {name: unescape(value) for name, value in re.findall(r'data-([\w-]+)="([^"]*)"', status)}
 
 
