@@ -19,7 +19,8 @@ from ..models.types import utcnow
 from . import access, actions
 from .scoring import iter_items
 
-HOME_LIMIT = 5
+# The home pages list a person's first open actions (overdue first), then "See all N".
+HOME_LIMIT = 3
 # The regional home's lists: how many of each it shows, and the days of critical failures.
 WAITING_LIMIT = 10
 CRITICAL_LIMIT = 10
@@ -51,10 +52,13 @@ def action_row(action, now):
 
 
 def open_corrective_actions(user, limit=HOME_LIMIT):
-    """The user's own actions still to be fixed, overdue first, then by deadline."""
+    """The user's own actions still to be fixed, overdue first, then by deadline (at most
+    `limit`); their total; and how many of them are overdue."""
     now = utcnow()
-    found, _total = actions.list_actions(user, 1, limit, statuses=PENDING, owner_id=user.id, now=now)
-    return [action_row(a, now) for a in found]
+    found, total = actions.list_actions(user, 1, limit, statuses=PENDING, owner_id=user.id, now=now)
+    _none, overdue = actions.list_actions(user, 1, 0, statuses=PENDING, owner_id=user.id,
+                                           overdue=True, now=now)
+    return [action_row(a, now) for a in found], total, overdue
 
 
 def overdue_actions(user, limit=HOME_LIMIT, now=None):

@@ -1,7 +1,9 @@
-"""Home: my locations with their latest scores, my open actions, and the two audits; for
-a regional manager or an admin, her work first: the fixes waiting for her verification and
-the critical failures of the last days."""
-from flask import abort, render_template, request, session
+"""Home, in the order of the day: the chosen location's two audits (what is due, when each
+was last done) and latest scores, what waits on the phone, my first open actions, and my
+locations to choose from (first, when none is chosen); for a regional manager or an admin,
+her work first: the fixes waiting for her verification and the critical failures of the
+last days."""
+from flask import abort, render_template, request, session, url_for
 from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -10,6 +12,7 @@ from ..services import audits, cadence, my_work, org
 from ..services.actions import VERIFIER_ROLES
 from ..services.checklists import current_checklist_of_kind
 from . import bp, query_id
+from .i18n import localized
 from .locations import location_or_404
 from .reports import home_regions
 
@@ -44,20 +47,46 @@ def due_text(state):
     return _("Done on %(day)s", day=day)
 
 
+def last_done_text(state):
+    """When a checklist due or overdue at the location was last done ("Last done 3 Nov 2026"),
+    or None (never done; or done for this period, which due_text says already)."""
+    if state["state"] == cadence.DONE or state["never_audited"]:
+        return None
+    return _("Last done %(day)s", day=format_date(state["last_audit_date"], "medium"))
+
+
+# The audit pages of each kind, by the checklist they show.
+AUDIT_PAGES = {"walk_in": "web.walk_in", "phone": "web.phone"}
+
+
+def common_parts(locations):
+    """What both homes show: the latest scores, the two checklists, the person's open actions,
+    and what names the audits waiting on the phone (home/_on_this_phone.html)."""
+    checklists = {kind: current_checklist_of_kind(kind) for kind in AUDIT_PAGES}
+    actions, actions_total, actions_overdue = my_work.open_corrective_actions(current_user)
+    return {
+        "locations": locations,
+        "latest": audits.latest_scores(current_user, [loc.id for loc in locations]),
+        "walk_in_id": checklists["walk_in"].id, "phone_id": checklists["phone"].id,
+        "actions": actions, "actions_total": actions_total, "actions_overdue": actions_overdue,
+        "on_this_phone": {
+            "locations": {str(loc.id): loc.name for loc in locations},
+            "checklists": {c.id: {"title": localized(c.definition["title"]), "page": url_for(AUDIT_PAGES[kind])}
+                           for kind, c in checklists.items()},
+        },
+    }
+
+
 def render_home(locations, chosen):
     if chosen is not None:
         session["location_id"] = chosen.id
-    walk_in, phone = current_checklist_of_kind("walk_in"), current_checklist_of_kind("phone")
     return render_template(
-        "home/index.html",
-        locations=locations, chosen=chosen,
-        latest=audits.latest_scores(current_user, [loc.id for loc in locations]),
-        walk_in_id=walk_in.id, phone_id=phone.id,
+        "home/index.html", chosen=chosen,
         due={} if chosen is None else {
             state["checklist_id"]: state
             for state in cadence.location_due(current_user, chosen.id)["checklists"]},
-        due_text=due_text,
-        actions=my_work.open_corrective_actions(current_user),
+        due_text=due_text, last_done_text=last_done_text,
+        **common_parts(locations),
     )
 
 
@@ -65,13 +94,10 @@ def render_regional_home(locations):
     waiting, waiting_total = my_work.waiting_for_verification(current_user)
     critical, critical_total = my_work.critical_failures(current_user)
     return render_template(
-        "home/regional.html", locations=locations,
-        latest=audits.latest_scores(current_user, [loc.id for loc in locations]),
-        walk_in_id=current_checklist_of_kind("walk_in").id, phone_id=current_checklist_of_kind("phone").id,
+        "home/regional.html",
         waiting=waiting, waiting_total=waiting_total,
         critical=critical, critical_total=critical_total, critical_days=my_work.CRITICAL_DAYS,
-        actions=my_work.open_corrective_actions(current_user),
-        **home_regions(current_user),
+        **common_parts(locations), **home_regions(current_user),
     )
 
 

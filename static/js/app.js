@@ -1,27 +1,59 @@
-// Every page: the service worker, the "waiting to send" line, the photos the server did
+// Every page: the service worker, the line that says what waits to be sent ("1 audit and 1
+// photo to send"; once it has all gone, "Everything sent", once), the photos the server did
 // not accept (each with its item and the reason, to take again or let go, after a
 // confirmation), the warning on signing out with audits still on the phone, and keeping
-// the audit pages of the chosen location ready for a start with no signal (forgotten on
-// the sign-in page: the next person must never get the previous one's pages from the cache).
+// the audit pages of the chosen location (and home itself) ready for a start with no signal
+// (forgotten on the sign-in page: the next person must never get the previous one's pages
+// from the cache).
 import { flush, letPhotoGo, pending, retakePhoto } from "./outbox.js";
 import { downscale } from "./photo.js";
+import { counted, inPageLanguage, waitingWords } from "./queue-words.js";
 import { auditRefusal, refusalSentence } from "./refusals.js";
+import { userId } from "./store.js";
 
 const PAGES_CACHE = "momento-pages";
+const SENT_SHOWN_MS = 10000;
 const status = document.getElementById("queue-status");
-const t = (key, n) => (status?.dataset[key] ?? "").replace("%d", n);
+const sent = document.getElementById("queue-sent");
+// Set while something waits to be sent (for this person, in any tab, across reloads), so
+// that the moment it has all gone by itself is confirmed once, on whichever page sees it. A
+// refusal ends it unconfirmed: the person acts on it, and sees what comes of it.
+const WAITED = `momento:queue-waited:${userId}`;
+let sentTimer;
 
-document.addEventListener("momento:queue", ({ detail }) => {
+function confirmAllSent(state) {
+  const waiting = state.audits + state.photos;
+  try {
+    if (state.refusedAudits.length || state.refusedPhotos.length) return localStorage.removeItem(WAITED);
+    if (waiting) return localStorage.setItem(WAITED, "1");
+    if (!localStorage.getItem(WAITED)) return;
+    localStorage.removeItem(WAITED);
+  } catch {  // no storage (a private window): no confirmation either
+    return;
+  }
+  if (!sent) return;
+  sent.hidden = false;
+  clearTimeout(sentTimer);
+  sentTimer = setTimeout(() => { sent.hidden = true; }, SENT_SHOWN_MS);
+}
+
+function showQueue(state) {
   if (!status) return;
-  const waiting = detail.audits + detail.photos;
-  const refused = detail.refusedAudits;
-  const parts = [];
-  if (waiting) parts.push(t(waiting === 1 ? "one" : "many", waiting));
-  if (refused.length) parts.push(`${t("refused", refused.length)} ${auditRefusal(refused[0])}`);
+  const refused = state.refusedAudits;
+  const parts = [waitingWords(state)].filter(Boolean);
+  if (refused.length) parts.push(`${counted("refused", refused.length)} ${auditRefusal(refused[0])}`);
   status.textContent = parts.join(" · ");
   status.classList.toggle("failed", refused.length > 0);
   status.hidden = parts.length === 0;
-  showRefusedPhotos(detail.refusedPhotos);
+  if (parts.length && sent) sent.hidden = true;
+  confirmAllSent(state);
+  showRefusedPhotos(state.refusedPhotos);
+}
+
+let announced = false;
+document.addEventListener("momento:queue", ({ detail }) => {
+  announced = true;
+  showQueue(detail);
 });
 
 const refusedPanel = document.getElementById("refused-photos");
@@ -34,12 +66,6 @@ function reasonFor(refusal) {
     return texts.reasonUnusableDetails;
   }
   return refusalSentence(refusal, texts);
-}
-
-/** A checklist text ({"es": ..., "en": ...}, or one string) in the page's language. */
-function inPageLanguage(text) {
-  if (!text || typeof text === "string") return text;
-  return text[document.documentElement.lang] ?? text.en ?? Object.values(text)[0];
 }
 
 const letGoWarning = document.getElementById("let-go-warning");
@@ -134,6 +160,18 @@ if (signIn && "caches" in window) {
 } else if ("caches" in window && navigator.onLine) {
   const links = [...document.querySelectorAll("a[data-offline]")].map((a) => a.href);
   if (links.length) caches.open(PAGES_CACHE).then((cache) => cache.addAll(links)).catch(() => {});
+  // Home itself, which says what waits on the phone. The service worker keeps a copy of the
+  // pages it serves, but not of one it did not see (the first after signing in: the answer
+  // to the sign-in's POST): that one is fetched once.
+  if (document.getElementById("on-this-phone")) {
+    caches.open(PAGES_CACHE).then(async (cache) => {
+      if (!(await cache.match(location.href, { ignoreVary: true }))) await cache.add(location.href);
+    }).catch(() => {});
+  }
 }
 
-if (status) flush(true);
+if (status) {
+  // At once, before any answer from the network (unless the outbox has spoken already).
+  pending().then((state) => announced || showQueue(state)).catch(() => {});
+  flush(true);
+}

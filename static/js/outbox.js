@@ -124,6 +124,9 @@ async function sendPhoto(entry, audits) {
   return store.put("photos", entry.id, later(entry, why, response));
 }
 
+/** What waits on the phone: how many audits and photos are still to send; the refusals of
+ * the refused audits and the refused photos; the entries of the audits (waiting or refused,
+ * oldest first: {url, body, queuedAt, refused?}) and of the photos to send; and all of them. */
 export async function pending() {
   const [audits, photos] = await Promise.all([store.all("outbox"), store.all("photos")]);
   const queued = photos.filter((p) => p.ready);
@@ -132,6 +135,8 @@ export async function pending() {
     photos: queued.filter((p) => !p.refused).length,
     refusedAudits: audits.map((a) => a.refused).filter(Boolean),
     refusedPhotos: queued.filter((p) => p.refused),
+    auditEntries: [...audits].sort((a, b) => (a.queuedAt ?? 0) - (b.queuedAt ?? 0)),
+    photosToSend: queued.filter((p) => !p.refused),
     all: [...audits, ...queued],
   };
 }

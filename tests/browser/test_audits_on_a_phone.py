@@ -70,7 +70,7 @@ def test_an_audit_the_server_refuses_stays_on_the_phone_with_the_reason(person, 
     page.click("text=Send the audit")
     why = "The server did not accept some of its answers or details: Unknown location."
     page.wait_for_selector(f"#summary[data-state=refused]:has-text('{why}')")
-    page.wait_for_selector(f"#queue-status:has-text('1 not accepted by the server (kept on this phone): {why}')")
+    page.wait_for_selector(f"#queue-status:has-text('1 audit not accepted by the server (kept on this phone): {why}')")
     person.looks_at("refused")
     page.unroute("**/api/v1/audits")
     page.click("footer button[lang=es]")  # the person reads Spanish: the reason too, the server's detail after it
@@ -316,11 +316,11 @@ def test_offline_audit_survives_a_reload_and_is_sent_once(person, organisation):
     page.wait_for_selector("#item-floor_clean .photo-status:has-text('Photo saved')")
     page.click("text=Send the audit")
     page.wait_for_selector("#summary[data-state=queued]")
-    page.wait_for_selector("#queue-status:has-text('2 waiting to send')")  # the audit and its photo
+    page.wait_for_selector("#queue-status:has-text('1 audit and 1 photo to send')")  # the audit and its photo
     person.looks_at("offline-1-queued")
 
     page.reload()
-    page.wait_for_selector("#queue-status:has-text('2 waiting to send')")
+    page.wait_for_selector("#queue-status:has-text('1 audit and 1 photo to send')")
     person.looks_at("offline-2-reloaded")
     assert stored_audits() == [] and stored_photos() == []
 
@@ -354,7 +354,7 @@ def test_no_serious_accessibility_problems(person, organisation, where):
         page.click("text=Call your own number")
         person.answers("answered", "no")
         page.click("text=Send the audit")
-        page.wait_for_selector("#queue-status:has-text('1 waiting to send')")
+        page.wait_for_selector("#queue-status:has-text('1 audit to send')")
         page.click("text=Sign out")
         page.wait_for_selector("#sign-out-warning[open]")
     if where == "login":
@@ -417,7 +417,7 @@ def test_a_second_person_on_the_same_phone_never_sees_or_sends_the_first_ones_au
         person.answers(item_id, value)
     page.fill("#first_noticed", "Manager of North One")
     page.click("text=Send the audit")
-    page.wait_for_selector("#queue-status:has-text('1 waiting to send')")
+    page.wait_for_selector("#queue-status:has-text('1 audit to send')")
     queued = page.evaluate(QUEUED_ON_THE_PHONE, organisation.ids["manager"])
 
     # The signal comes back too weak for the audit to get through, and she signs out.

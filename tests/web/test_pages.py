@@ -20,8 +20,8 @@ def test_home_shows_my_locations_scores_and_the_two_audits(web, organisation):
 def test_several_locations_are_offered_to_choose(web, organisation):
     web.login(organisation.emails["regional"])
     page = web.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
-    assert "Choose a location" in page and "North Two" in page and "South One" not in page
-    assert "/audit/walk-in" not in page
+    assert "Choose the location to audit" in page and "North Two" in page and "South One" not in page
+    assert 'href="/audit/walk-in' not in page  # no audit to start until a location is chosen
 
 
 def test_the_door_url_chooses_the_location_and_hides_others(web, organisation):
@@ -173,6 +173,6 @@ def test_open_actions_are_listed_overdue_marked_in_the_readers_language(app):
                          "Europe/Madrid", "open", "Ana", datetime(2026, 11, 20, 23, 30, tzinfo=timezone.utc),
                          timedelta(days=3))]
     with app.test_request_context("/", headers={"Accept-Language": "es"}):
-        html = render_template("home/_actions.html", actions=actions)
+        html = render_template("home/_actions.html", actions=actions, actions_total=4, actions_overdue=1)
     assert "Limpiar el suelo" in html and "North One" in html and 'href="/actions/1"' in html
     assert "Vencida hace 3 días" in html and "21 nov 2026" in html  # the deadline on Madrid's clock
