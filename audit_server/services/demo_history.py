@@ -224,8 +224,8 @@ def _same(value):
 
 def seed_history(count, until, seed, progress=lambda n: None):
     """`count` audits at the stored locations, each location's ending on `until` (a date,
-    at 20:00 UTC at the latest, and never after now), with their corrective actions; nothing if the database
-    holds audits already. Returns how many audits were made; `progress(n)` hears of
+    at 20:00 UTC at the latest, and never after now), with their corrective actions;
+    nothing if the database holds audits already. Returns how many audits were made; `progress(n)` hears of
     every n audits written.
 
     WORKERS processes simulate chunks of locations (each from its own seed, so who

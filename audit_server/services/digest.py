@@ -154,11 +154,12 @@ class Digest:
     its headline figures over the week beside the week before (organisation_report's
     rows: region, locations, summary); `coverage`: each region's coverage by region id
     (reports.region_coverage: the share covered at the week's end beside the week
-    before's, and the locations not covered now, worst first, with `overdue_total`); `checklists`: the report's checklists by id; `due`: the
-    state of each of their locations' checklists now, worst first (cadence.locations_due),
-    done ones last; `due_total`: how many are due or overdue; `due_more`: how many rows
-    were left out. The lists are as they stand when the digest is made (`now`): at most
-    LIST_LIMIT rows of each, and their totals."""
+    before's, and the locations not covered now, worst first, with `overdue_total`);
+    `checklists`: the report's checklists by id; `due`: the state of each of their
+    locations' checklists now, worst first (cadence.locations_due), done ones last;
+    `due_total`: how many are due or overdue; `due_more`: how many rows were left out.
+    The lists are as they stand when the digest is made (`now`): at most LIST_LIMIT rows
+    of each, and their totals."""
 
     user: User
     week: Week
