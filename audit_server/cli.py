@@ -35,7 +35,9 @@ def _fail(exc):
                    "[default: one per 100 locations].")
 @click.option("--until", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="Last day of the history (default: today, UTC).")
-@click.option("--seed", default=7, show_default=True, help="Random seed; the same seed gives the same data.")
+# The default seed's history ends, as `make run` shows it, with every state of an action:
+# a few open within their deadline, one overdue by a day or two, the rest closed.
+@click.option("--seed", default=4, show_default=True, help="Random seed; the same seed gives the same data.")
 def seed_demo(audit_count, location_count, region_count, until, seed):
     """Create a demo organisation with users and a history of audits."""
     day = until.date() if until else datetime.now(timezone.utc).date()

@@ -197,22 +197,48 @@ def _state_of(row, moment, checklist):
 
 # --- the readers ------------------------------------------------------------------------
 
+def worst_first(row):
+    """The order of rows of states ({location, **state}) worst first: never audited, then
+    most days overdue, then due today, then done; then by location code and checklist."""
+    return (not row["never_audited"], -row["overdue_days"], row["state"] == DONE,
+            row["location"]["code"], row["checklist_id"])
+
+
+def _due_rows(locations, now):
+    """(location id, state) of each of `locations` (Location rows) per current checklist
+    on its clock at `now`: one statement."""
+    checklists = {c.id: c for c in _checklists()}
+    rows = db.session.execute(states([location.id for location in locations],
+                                     {location.timezone for location in locations},
+                                     checklists.values(), {NOW: now})).mappings()
+    return [(row["location_id"], _state_of(row, NOW, checklists[row["checklist_id"]]))
+            for row in rows]
+
+
 def location_due(user, location_id, now=None):
     """What is due at a location the user may see (else NotFound), per current checklist:
     {location, today, checklists: [{checklist_id, kind, title, cadence_days, state,
     last_audit_date, days_since_last, next_due, overdue_days, never_audited}]}."""
     now = now or utcnow()
     location = get_location(user, location_id)
-    checklists = {c.id: c for c in _checklists()}
-    rows = db.session.execute(
-        states([location.id], [location.timezone], checklists.values(), {NOW: now})).mappings()
-    rows = sorted(rows, key=lambda row: row["checklist_id"])
     return {
-        "location": {"id": location.id, "code": location.code, "name": location.name,
-                     "timezone": location.timezone},
+        "location": _place(location),
         "today": now.astimezone(ZoneInfo(location.timezone)).date(),
-        "checklists": [_state_of(row, NOW, checklists[row["checklist_id"]]) for row in rows],
+        "checklists": sorted((state for _, state in _due_rows([location], now)),
+                             key=lambda state: state["checklist_id"]),
     }
+
+
+def locations_due(locations, now=None):
+    """What is due at each of `locations` (Location rows the caller may show), per current
+    checklist, worst first: [{location: {id, code, name, timezone}, **the states of
+    location_due}]."""
+    if not locations:
+        return []
+    now = now or utcnow()
+    places = {location.id: _place(location) for location in locations}
+    return sorted(({"location": places[location_id], **state}
+                   for location_id, state in _due_rows(locations, now)), key=worst_first)
 
 
 def region_coverage(location_ids, locations, checklists, period, now):
@@ -254,8 +280,7 @@ def region_coverage(location_ids, locations, checklists, period, now):
     overdue = [{"location": _place(places[row["location_id"]]),
                 **_state_of(row, NOW, by_id[row["checklist_id"]])}
                for row in found if row[f"last_{NOW}"] is None or row[f"state_{NOW}"] == OVERDUE]
-    overdue.sort(key=lambda r: (not r["never_audited"], -r["overdue_days"],
-                                r["location"]["code"], r["checklist_id"]))
+    overdue.sort(key=worst_first)
     return {
         "checklists": [{
             "checklist_id": c.id, "cadence_days": first[c.id]["days"] if c.id in first else None,

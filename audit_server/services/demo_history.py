@@ -33,7 +33,7 @@ from ..extensions import db
 from ..json_provider import dumps_document
 from ..models import ActionEvent, Audit, CorrectiveAction, Location, Photo, User
 from ..models.actions import action_audits
-from ..models.types import UTCDateTime
+from ..models.types import UTCDateTime, utcnow
 from ..models.users import user_locations, user_regions
 from ..storage import photo_store
 from .actions import due_at_for
@@ -53,6 +53,15 @@ CHUNK_AUDITS = 2000  # a worker simulates locations with about this many audits 
 WORKERS = min(2, os.cpu_count() or 1)
 SCORES_KEPT = 100000  # scores remembered per checklist (see History._score)
 NA_SHARE, COMMENT_SHARE, NOTE_SHARE = 0.12, 0.3, 0.08
+# What people do about an action: a share is done late, by LATE_DAYS; the regional
+# manager checks a done one within CHECK_HOURS and reopens a share, done again within
+# REDONE_HOURS. A share of the actions due in the history's last BEHIND_DAYS are not done
+# yet when it ends: overdue by days. So no action is overdue by more than MAX_OVERDUE_DAYS
+# when the history ends (tests/unit/test_demo_data.py).
+LATE_SHARE, LATE_DAYS = 0.12, (1, 6)
+CHECK_HOURS, REOPEN_SHARE, REDONE_HOURS = (2, 72), 0.06, (12, 72)
+BEHIND_SHARE, BEHIND_DAYS = 0.25, 5
+MAX_OVERDUE_DAYS = max(LATE_DAYS[1], BEHIND_DAYS) + (CHECK_HOURS[1] + REDONE_HOURS[1]) / 24
 
 FIRST_NOTICED = [
     "Un cliente esperando en la caja", "Staff smiling at the counter", "Cajas apiladas en la entrada",
@@ -215,8 +224,8 @@ def _same(value):
 
 def seed_history(count, until, seed, progress=lambda n: None):
     """`count` audits at the stored locations, each location's ending on `until` (a date,
-    at 20:00 UTC at the latest), with their corrective actions; nothing if the database
-    holds audits already. Returns how many audits were made; `progress(n)` hears of
+    at 20:00 UTC at the latest, and never after now), with their corrective actions;
+    nothing if the database holds audits already. Returns how many audits were made; `progress(n)` hears of
     every n audits written.
 
     WORKERS processes simulate chunks of locations (each from its own seed, so who
@@ -226,7 +235,9 @@ def seed_history(count, until, seed, progress=lambda n: None):
         return 0
     checklists = {kind: current_checklist_of_kind(kind) for kind in ("walk_in", "phone")}
     store_versions({c.id: c for c in checklists.values()})
-    end = datetime.combine(until, time(20), tzinfo=timezone.utc)
+    # Nothing happens after now: a history until today ends now if that is before 20:00.
+    end = min(datetime.combine(until, time(20), tzinfo=timezone.utc),
+              utcnow().replace(microsecond=0))
     writer = Writer(db.session.get_bind().dialect)
     global _HISTORY
     _HISTORY = History(writer.dialect, checklists, end, seed, _demo_photo(seed))
@@ -477,9 +488,9 @@ class History:
                 "notes": rng.choice(NOTES) if rng.random() < NOTE_SHARE else ""}
         audit = new_audit(auditor, data, checklist, site.timezone,
                           score=self._score(checklist, answers))
-        # Sent at once, or a while later when the phone was offline.
+        # Sent at once, or a while later when the phone was offline (by the history's end).
         delay = rng.uniform(1, 90) if rng.random() > 0.03 else rng.uniform(600, 20000)
-        audit.received_at = submitted + timedelta(seconds=round(delay))
+        audit.received_at = min(submitted + timedelta(seconds=round(delay)), self.end)
         return audit
 
     @staticmethod
@@ -575,23 +586,23 @@ class History:
 
     def _plan(self, site, opened, due, rng):
         """What people will do about a new action: mostly done on time with a note, then
-        verified by the regional manager; some done late, some reopened at the check,
-        some left undone."""
-        roll = rng.random()
-        if roll < 0.07:
-            return [(opened + (due - opened) * 0.5, "in_progress", site.owner_id, "")] \
-                if rng.random() < 0.5 else []
-        if roll < 0.82:
-            done = opened + (due - opened) * rng.uniform(0.05, 0.95)
+        verified by the regional manager; some done a few days late, some reopened at the
+        check. Every action gets done: those still open when the history ends were opened
+        in its last days, and those overdue then (some of those due in its last days)
+        are late by days, not months."""
+        if self.end - timedelta(days=BEHIND_DAYS) <= due < self.end and rng.random() < BEHIND_SHARE:
+            done = self.end + timedelta(days=rng.uniform(*LATE_DAYS))  # after the history
+        elif rng.random() < LATE_SHARE:
+            done = due + timedelta(days=rng.uniform(*LATE_DAYS))
         else:
-            done = due + timedelta(hours=rng.uniform(1, 240))
+            done = opened + (due - opened) * rng.uniform(0.05, 0.95)
         plan = []
         if rng.random() < 0.3:
             plan.append((opened + (done - opened) * rng.uniform(0.1, 0.8), "in_progress",
                          site.owner_id, ""))
         plan.append((done, "done", site.owner_id, rng.choice(CLOSING_NOTES)))
-        check = done + timedelta(hours=rng.uniform(2, 96))
-        if rng.random() < 0.06:
+        check = done + timedelta(hours=rng.uniform(*CHECK_HOURS))
+        if rng.random() < REOPEN_SHARE:
             plan.append((check, "reopened", site.verifier_id, REOPEN_NOTE))
             plan += self._plan_again(site, check, rng)
         else:
@@ -601,9 +612,9 @@ class History:
     @staticmethod
     def _plan_again(site, reopened, rng):
         """A reopened action is done again, then verified."""
-        done = reopened + timedelta(hours=rng.uniform(12, 120))
+        done = reopened + timedelta(hours=rng.uniform(*REDONE_HOURS))
         return [(done, "done", site.owner_id, rng.choice(CLOSING_NOTES)),
-                (done + timedelta(hours=rng.uniform(2, 96)), "verified", site.verifier_id,
+                (done + timedelta(hours=rng.uniform(*CHECK_HOURS)), "verified", site.verifier_id,
                  VERIFY_NOTE)]
 
     def _advance(self, site, action, until, rng):

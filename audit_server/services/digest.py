@@ -11,7 +11,10 @@ next run).
 
 Nothing here makes a figure or a list of its own: the headline figures are
 reports.organisation_report's region summaries over the week, beside the week before
-(Period.previous); the lists are services/my_work.py's; the scope is services/access.py's.
+(Period.previous), with each region's coverage as its report gives it
+(reports.region_coverage); the audits due are services/cadence.py's (locations_due, the
+rule GET /api/v1/locations/<id>/due answers with); the lists of actions are
+services/my_work.py's; the scope is services/access.py's.
 """
 import re
 from dataclasses import dataclass
@@ -22,13 +25,14 @@ import sqlalchemy as sa
 from ..extensions import db
 from ..models import DigestDelivery, Location, User
 from ..models.types import utcnow
-from . import access, my_work, reports
+from . import access, cadence, my_work, org, reports
 from .errors import InvalidInput
 
 # Who gets a digest, and what it holds for each role.
 RECIPIENT_ROLES = ("regional", "manager")
 VERIFIES = ("regional",)  # the actions waiting for their verification
-REGION_FIGURES = ("regional",)  # their regions' headline figures
+REGION_FIGURES = ("regional",)  # their regions' headline figures and coverage
+DUE_AUDITS = ("manager",)  # their locations' audits due by the cadence
 # At most this many rows of each list; the digest says how many more there are.
 LIST_LIMIT = 20
 FIRST_YEAR, LAST_YEAR = 2000, 2099  # the years every date of Momento is in
@@ -148,16 +152,25 @@ def recipients(week, now=None):
 class Digest:
     """What one person's digest of a week holds. `regions`: each of their regions with
     its headline figures over the week beside the week before (organisation_report's
-    rows: region, locations, summary); `checklists`: the report's checklists by id. The
-    lists are as they stand when the digest is made (`now`): at most LIST_LIMIT rows of
-    each, and their totals."""
+    rows: region, locations, summary); `coverage`: each region's coverage by region id
+    (reports.region_coverage: the share covered at the week's end beside the week
+    before's, and the locations not covered now, worst first, with `overdue_total`);
+    `checklists`: the report's checklists by id; `due`: the state of each of their
+    locations' checklists now, worst first (cadence.locations_due), done ones last;
+    `due_total`: how many are due or overdue; `due_more`: how many rows were left out.
+    The lists are as they stand when the digest is made (`now`): at most LIST_LIMIT rows
+    of each, and their totals."""
 
     user: User
     week: Week
     period: reports.Period
     now: datetime
     regions: list
+    coverage: dict
     checklists: dict
+    due: list
+    due_total: int
+    due_more: int
     overdue: list
     overdue_total: int
     waiting: list
@@ -168,17 +181,26 @@ def digest_of(recipient, week, now=None):
     """The Digest of a Recipient for the week."""
     now = now or utcnow()
     user = recipient.user
-    regions, checklists = [], {}
+    regions, coverage, checklists = [], {}, {}
     if user.role in REGION_FIGURES:
         report = reports.organisation_report(user, recipient.period, now=now)
         regions = report["regions"]
         checklists = {c["id"]: c for c in report["checklists"]}
+        for row in regions:
+            found = reports.region_coverage(user, row["region"]["code"], recipient.period, now=now)
+            coverage[row["region"]["id"]] = {**found, "overdue": found["overdue"][:LIST_LIMIT],
+                                             "overdue_total": len(found["overdue"])}
+    due = []
+    if user.role in DUE_AUDITS:
+        due = cadence.locations_due(org.visible_locations(user), now=now)
+    due_total = sum(1 for row in due if row["state"] != cadence.DONE)
     overdue, overdue_total = my_work.overdue_actions(user, LIST_LIMIT, now=now)
     waiting, waiting_total = ([], 0)
     if user.role in VERIFIES:
         waiting, waiting_total = my_work.waiting_for_verification(user, 1, LIST_LIMIT, now=now)
-    return Digest(user, week, recipient.period, now, regions, checklists, overdue, overdue_total,
-                  waiting, waiting_total)
+    return Digest(user, week, recipient.period, now, regions, coverage, checklists,
+                  due[:LIST_LIMIT], due_total, max(0, len(due) - LIST_LIMIT),
+                  overdue, overdue_total, waiting, waiting_total)
 
 
 def record_delivery(user, week, message_id, now=None):

@@ -682,9 +682,24 @@ def region_report(user, code, period, checklist_id=None, now=None):
         "phone": _phone(scope, period),
         "locations": _ranked([_location_row(location, found, weekly, latest, weeks, checklists, now)
                               for location in locations]),
-        "coverage": cadence.region_coverage(scope.locations(sa.select(Location.id)), locations,
-                                            checklists, period, now),
+        "coverage": _coverage(scope, locations, checklists, period, now),
     }
+
+
+def _coverage(scope, locations, checklists, period, now):
+    return cadence.region_coverage(scope.locations(sa.select(Location.id)), locations,
+                                   checklists, period, now)
+
+
+def region_coverage(user, code, period, now=None):
+    """The coverage block of the region's report (every checklist) over the period: what
+    region_report gives as "coverage". NotFound unless the user may read the report."""
+    now = now or utcnow()
+    region = visible_region(user, code)
+    checklists = report_checklists()
+    scope = Scope(user, region.id, tuple(c.id for c in checklists))
+    locations = db.session.scalars(scope.locations(sa.select(Location)).order_by(Location.code)).all()
+    return _coverage(scope, locations, checklists, period, now)
 
 
 def organisation_report(user, period, checklist_id=None, now=None):

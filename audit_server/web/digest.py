@@ -7,9 +7,10 @@ from urllib.parse import urlsplit
 
 from babel.dates import format_interval, format_timedelta
 from flask import current_app, render_template
-from flask_babel import force_locale, get_locale
+from flask_babel import force_locale, format_date, get_locale, ngettext
 from flask_babel import gettext as _
 
+from ..services import cadence
 from ..services.errors import InvalidInput
 from .figures import shown, written
 from .i18n import localized
@@ -71,6 +72,25 @@ def headline(summary, checklists):
     return [(label, shown(figure, name), name) for label, figure, name in rows]
 
 
+# The page that starts an audit of a checklist's kind (another kind: home, at the location).
+START = {"walk_in": "web.walk_in", "phone": "web.phone"}
+
+
+def due_text(row):
+    """What the digest says of a checklist's state at a location (services/cadence), with
+    its dates: "Overdue by 3 days (due on 27 Nov 2026)", "Due: never done", "Due today",
+    "Done on 30 Nov 2026 (next due on 7 Dec 2026)"."""
+    if row["state"] == cadence.DUE:
+        return _("Due: never done") if row["never_audited"] else _("Due today")
+    if row["state"] == cadence.OVERDUE:
+        state = ngettext("Overdue by %(num)d day", "Overdue by %(num)d days", row["overdue_days"])
+        when = _("due on %(date)s", date=format_date(row["next_due"], "medium"))
+    else:
+        state = _("Done on %(day)s", day=format_date(row["last_audit_date"], "medium"))
+        when = _("next due on %(date)s", date=format_date(row["next_due"], "medium"))
+    return f"{state} ({when})"
+
+
 def render(digest, links):
     """The digest written in its reader's language: a Written."""
     language = language_of(digest.user)
@@ -83,7 +103,9 @@ def render(digest, links):
         context = {
             "d": digest, "language": language, "link": links, "dates": dates, "week": str(week),
             "headline": headline, "written": written, "localized": localized,
-            "period_query": period_query,
+            "period_query": period_query, "shown": shown, "due_text": due_text,
+            "start_link": lambda row: links(START.get(row["kind"], "web.home"),
+                                            location=row["location"]["id"]),
             "ago": lambda delta: format_timedelta(delta, granularity="hour", locale=locale),
         }
         subject = _("Momento: your week of %(dates)s", dates=dates)

@@ -7,7 +7,7 @@ import email
 import email.policy
 import re
 import threading
-from datetime import datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,6 +15,7 @@ import requests
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
+from babel.dates import format_date
 
 from audit_server.extensions import db
 from audit_server.models import DigestDelivery, Location, User
@@ -23,7 +24,7 @@ from audit_server.services import accounts, digest
 from audit_server.services.digest import Week
 from audit_server.services.errors import InvalidInput
 from tests.conftest import free_port
-from tests.helpers import PASSWORD, failing, set_columns, submit
+from tests.helpers import PASSWORD, PHONE_CALL, WALK_IN, failing, set_columns, submit
 
 BASE = "https://momento.example.com/app"
 SENDER = "Momento <digest@momento.example>"
@@ -193,7 +194,7 @@ def test_each_regional_manager_and_manager_gets_their_digest_in_their_language(
     assert manager["Content-Language"] == "en"
     assert manager["Subject"].startswith("Momento: your week of ")
     text, html = parts(manager)
-    assert "Hello Zoë O'Neil," in text and "== North" not in text and "walk-in" not in text
+    assert "Hello Zoë O'Neil," in text and "== North" not in text and "week before" not in text
     assert f"- Is the floor clean? · {MESSY} · overdue by " in text
     assert f"{BASE}/actions/{week_data['floor_clean']}" in text
     assert "verification" not in text and "smile" not in text.lower()
@@ -474,3 +475,130 @@ def test_a_second_record_of_the_same_person_and_week_is_refused(app, organisatio
     assert digest.record_delivery(user, BEFORE, "<c@momento.example>")
     assert db.session.scalars(sa.select(DigestDelivery.message_id).order_by(DigestDelivery.id)
                               ).all() == ["<a@momento.example>", "<c@momento.example>"]
+
+
+@pytest.fixture
+def cadence_data(app, client, organisation, week_data):
+    """week_data, and what is due by the cadence now: N3 (Madrid) never audited; N2's walk-in
+    done today; N1's walk-in overdue (its latest is WEEK's Wednesday); no phone call anywhere.
+    A manager of N2 and N3 reads Spanish."""
+    organisation.add_locations("N3,Norte Tres ñandú 🍰,N,Calle 3,+34 900 000 003,Europe/Madrid")
+    submit(client, organisation, "admin", "N2")  # a minute ago: today on Madrid's clock
+    both = accounts.create_user("gestora@example.com", "manager", PASSWORD, [], ["N2", "N3"])
+    db.session.execute(sa.update(User).where(User.id == both.id).values(locale="es", name="Íñigo"))
+    db.session.commit()
+    return both
+
+
+def section(text, heading):
+    """The lines of a plain-text part from the line starting with `heading` to the next
+    blank line."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(heading))
+    end = next((i for i in range(start + 1, len(lines)) if not lines[i].strip()), len(lines))
+    return lines[start + 1:end]
+
+
+def test_the_digest_says_what_is_due_by_the_cadence_as_the_report_and_the_api_do(
+        make_app, smtp, client, organisation, cadence_data):
+    inbox, port = smtp
+    result = send(mail_app(make_app, port))
+    assert result.exit_code == 0, result.output
+    today = datetime.now(ZoneInfo("Europe/Madrid")).date()
+    wednesday = WEEK.monday + timedelta(days=2)
+    late = (today - wednesday).days - 7  # N1's walk-in: due 7 days after WEEK's Wednesday
+    assert late >= 5
+    ids = organisation.locations
+
+    def es(day):
+        return format_date(day, "medium", locale="es")
+
+    def en(day):
+        return format_date(day, "medium", locale="en")
+
+    # What GET /api/v1/locations/<id>/due answers now, which the digests must say.
+    due = {(code, row["checklist_id"]): row for code in ("N1", "N2", "N3")
+           for row in client.get(f"/api/v1/locations/{ids[code]}/due",
+                                 headers=organisation.headers("admin")).get_json()["checklists"]}
+    assert {key: (row["state"], row["overdue_days"], row["never_audited"])
+            for key, row in due.items()} == {
+        ("N1", WALK_IN): ("overdue", late, False), ("N1", PHONE_CALL): ("due", 0, True),
+        ("N2", WALK_IN): ("done", 0, False), ("N2", PHONE_CALL): ("due", 0, True),
+        ("N3", WALK_IN): ("due", 0, True), ("N3", PHONE_CALL): ("due", 0, True)}
+    n1_due_on = date.fromisoformat(due[("N1", WALK_IN)]["next_due"])
+    assert n1_due_on == wednesday + timedelta(days=7)
+
+    # The regional manager (Spanish): region N's coverage at the end of WEEK beside the week
+    # before, as the region report of WEEK says it, and the locations overdue now, worst first.
+    text, html = parts(inbox.to(organisation.emails["regional"]))
+    report = client.get(f"/api/v1/reports/regions/N?from={WEEK.monday.isoformat()}"
+                        f"&to={WEEK.sunday.isoformat()}&tz=Europe/Madrid",
+                        headers=organisation.headers("regional")).get_json()["coverage"]
+    covered = {row["checklist_id"]: (row["covered"]["value"], row["covered"]["previous"],
+                                     row["locations"]) for row in report["checklists"]}
+    assert covered == {WALK_IN: (2, 1, 3), PHONE_CALL: (0, 0, 3)}
+    assert section(text, "Cobertura (locales auditados dentro de su frecuencia)") == [
+        "- Llama a tu propio número, cada 14 días: 0\xa0% (semana anterior: 0\xa0%; 0 ptos sin cambio) · 0 de 3 locales",
+        "- Entrada de cinco segundos, cada 7 días: 67\xa0% (semana anterior: 33\xa0%; +33 ptos mejor) · 2 de 3 locales",
+    ]
+    overdue = section(text, "Atrasados ahora según su frecuencia, el peor primero (5):")
+    assert overdue == [
+        f"- {MESSY} (N1) · Llama a tu propio número · Toca: nunca se ha hecho", f"  {BASE}/locations/N1",
+        "- North Two (N2) · Llama a tu propio número · Toca: nunca se ha hecho", f"  {BASE}/locations/N2",
+        "- Norte Tres ñandú 🍰 (N3) · Llama a tu propio número · Toca: nunca se ha hecho",
+        f"  {BASE}/locations/N3",
+        "- Norte Tres ñandú 🍰 (N3) · Entrada de cinco segundos · Toca: nunca se ha hecho",
+        f"  {BASE}/locations/N3",
+        f"- {MESSY} (N1) · Entrada de cinco segundos · Atrasada {late} días (tocaba el {es(n1_due_on)})",
+        f"  {BASE}/locations/N1",
+    ]
+    # The same rows, in the same order, as the report's "overdue now" and the API's states.
+    assert [(row["location"]["code"], row["checklist_id"]) for row in report["overdue"]] == [
+        ("N1", PHONE_CALL), ("N2", PHONE_CALL), ("N3", PHONE_CALL), ("N3", WALK_IN), ("N1", WALK_IN)]
+    assert {key for key, row in due.items() if row["state"] != "done" and
+            (row["never_audited"] or row["state"] == "overdue")} == {
+        (row["location"]["code"], row["checklist_id"]) for row in report["overdue"]}
+    assert "North Two (N2) · Entrada" not in text  # done: covered
+    # The HTML part: the coverage table and the same list, each row linking to its location.
+    walk_in_row = re.search(rf'<tr data-checklist="{WALK_IN}">(.*?)</tr>', html, re.S).group(1)
+    assert [cell.split("<br>")[0] for cell in
+            re.findall(r"<td[^>]*>(.*?)</td>", walk_in_row, re.S)][:2] == ["67\xa0%", "33\xa0%"]
+    assert "2 de 3 locales" in walk_in_row and "▲ +33 ptos mejor" in walk_in_row
+    items = re.findall(r"<li>(.*?)</li>", re.search(r'<ul class="cadence-overdue">(.*?)</ul>',
+                                                    html, re.S).group(1), re.S)
+    assert [re.search(r'href="([^"]+)"', item).group(1) for item in items] == [
+        f"{BASE}/locations/{code}" for code in ("N1", "N2", "N3", "N3", "N1")]
+    assert f"Atrasada {late} días (tocaba el {es(n1_due_on)})" in items[-1]
+    assert "Norte Tres ñandú 🍰" in items[2] and "&lt;script&gt;" in items[0]
+
+    # N1's manager (English): her location's audits due, worst first, each with its start.
+    text, html = parts(inbox.to(organisation.emails["manager"]))
+    assert section(text, "== Audits due at your locations (2) ==") == [
+        f"- {MESSY} (N1) · Call your own number · Due: never done",
+        f"  Start it: {BASE}/audit/phone?location={ids['N1']}",
+        f"- {MESSY} (N1) · Five-second walk-in · Overdue by {late} days (due on {en(n1_due_on)})",
+        f"  Start it: {BASE}/audit/walk-in?location={ids['N1']}",
+    ]
+    assert re.findall(r'<li data-state="(\w+)">.*?href="([^"]+)"', html, re.S) == [
+        ("due", f"{BASE}/audit/phone?location={ids['N1']}"),
+        ("overdue", f"{BASE}/audit/walk-in?location={ids['N1']}")]
+
+    # The manager of N2 and N3 (Spanish): the never-audited first, the done one last, no start.
+    text, html = parts(inbox.to("gestora@example.com"))
+    assert "Hola, Íñigo:" in text
+    assert section(text, "== Auditorías que tocan en tus locales (3) ==") == [
+        "- North Two (N2) · Llama a tu propio número · Toca: nunca se ha hecho",
+        f"  Empezarla: {BASE}/audit/phone?location={ids['N2']}",
+        "- Norte Tres ñandú 🍰 (N3) · Llama a tu propio número · Toca: nunca se ha hecho",
+        f"  Empezarla: {BASE}/audit/phone?location={ids['N3']}",
+        "- Norte Tres ñandú 🍰 (N3) · Entrada de cinco segundos · Toca: nunca se ha hecho",
+        f"  Empezarla: {BASE}/audit/walk-in?location={ids['N3']}",
+        f"- North Two (N2) · Entrada de cinco segundos · Hecha el {es(today)} "
+        f"(la próxima toca el {es(today + timedelta(days=7))})",
+    ]
+    done = re.search(r'<li data-state="done">(.*?)</li>', html, re.S).group(1)
+    assert "href" not in done and f"Hecha el {es(today)}" in done
+    assert len(re.findall(r'<li data-state="due">', html)) == 3
+    # Regional managers get no list of audits due; managers no coverage.
+    assert "Cobertura" not in text
+    assert "Audits due" not in parts(inbox.to(organisation.emails["regional"]))[0]
