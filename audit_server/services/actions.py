@@ -76,6 +76,12 @@ def due_at_for(opened_at, item, timezone_name):
     return end_of_day.astimezone(timezone.utc)
 
 
+def title_for(item):
+    """An action's title: the item's fix as a task (its action_title), else its label.
+    It is stored with the action, so a later edit of the checklist does not retitle it."""
+    return item.get("action_title") or item["label"]
+
+
 def has_after_photo(action):
     """Whether an "after" photo shows the fix."""
     return action.after_photo_id is not None
@@ -166,7 +172,7 @@ def open_corrective_action(audit, item, now):
     location = db.session.get(Location, audit.location_id)
     action = CorrectiveAction(
         location_id=audit.location_id, audit_id=audit.id, checklist_id=audit.checklist_id,
-        item_id=item["id"], title=item["label"], critical=bool(item.get("critical")),
+        item_id=item["id"], title=title_for(item), critical=bool(item.get("critical")),
         photo_required=bool(item.get("photo_when_failed")),
         owner_id=default_owner_id(audit.location_id, audit.auditor_id), status="open",
         opened_at=audit.submitted_at,

@@ -57,7 +57,7 @@ def test_my_actions_put_overdue_first_with_a_badge_and_local_deadlines(client, w
     assert order == [ids["smile"], ids["entrance_clear"], ids["floor_clean"]]
     assert "Overdue by 3 days" in page and page.count("badge overdue") == 1
     assert "Jan 2, 2030, 12:30" in page  # 23:30 UTC on Madrid's clock
-    assert "Were you welcomed with a smile?" in page and "North One" in page and "Open" in page
+    assert "Welcome every customer with a smile" in page and "North One" in page and "Open" in page
     home = web.get("/", headers=ENGLISH).get_data(as_text=True)
     late, soon = (home.index(f'href="/actions/{ids[item]}"') for item in ("smile", "entrance_clear"))
     assert late < soon
@@ -95,7 +95,7 @@ def test_the_action_page_shows_the_action_and_its_timeline(client, web, organisa
     web.login(organisation.emails["manager"])
     status, page = page_of(web, f"/actions/{ids['floor_clean']}")
     assert status == 200
-    assert "Is the floor clean?" in page and "North One" in page
+    assert "Clean and dry the entrance floor" in page and "North One" in page
     assert "manager@example.com" in page  # the owner
     assert "the audit of" in page and "score" in page
     assert "Opened: the item failed in an audit" in page
@@ -315,7 +315,7 @@ def test_the_pages_are_in_spanish(client, web, organisation):
                 due_at=datetime.now(timezone.utc) - timedelta(days=2, hours=2))
     web.login(organisation.emails["manager"])
     page = web.get("/actions", headers={"Accept-Language": "es"}).get_data(as_text=True)
-    assert "¿El suelo está limpio?" in page and "Vencida hace 2 días" in page and "Abierta" in page
+    assert "Limpiar y secar el suelo de la entrada" in page and "Vencida hace 2 días" in page and "Abierta" in page
     page = web.get(f"/actions/{ids['floor_clean']}", headers={"Accept-Language": "es"}).get_data(as_text=True)
     assert "Cambiar el estado" in page and "Marcar en curso" in page and "Historial" in page
 
