@@ -33,6 +33,7 @@ from ..models.actions import PENDING, STATUSES, action_audits
 from ..models.types import utcnow
 from ..models.users import user_locations
 from . import access
+from .checklists import current_checklists, find_version
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
 from .photos import store_photo
 
@@ -357,6 +358,19 @@ def _visible_action(user, action_id):
 def get_action(user, action_id):
     """An action the user may see (with its allowed_moves for them), else NotFound."""
     return _for(user, _visible_action(user, action_id))
+
+
+def guidance_for(action):
+    """What good looks like for an action's item ({"es", "en"}), or None: as the checklist
+    version of the audit that opened it says, else as the current checklist says (an action
+    opened before its item had guidance still gets it)."""
+    found_by = db.session.get(Audit, action.audit_id)
+    for checklist in (find_version(action.checklist_id, found_by.checklist_version),
+                      current_checklists().get(action.checklist_id)):
+        item = checklist and checklist.item(action.item_id)
+        if item and item.get("guidance"):
+            return item["guidance"]
+    return None
 
 
 def _possible_owners(action):

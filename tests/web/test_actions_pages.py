@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 from audit_server.extensions import db
 from audit_server.models import CorrectiveAction
 from audit_server.services.photos import DecodingSlots
-from tests.helpers import failing, set_columns, submit
+from tests.helpers import WALK_IN, built_in_checklist, checklist_folder, failing, set_columns, submit
 from tests.photo_samples import png_claiming, small_jpeg
 
 ENGLISH = {"Accept-Language": "en"}
@@ -332,3 +332,46 @@ def test_the_list_comes_in_pages(client, web, organisation, monkeypatch):
     assert shown == {str(i) for i in ids.values()}
     _status, everyone = page_of(web, "/actions?show=all")
     assert 'href="/actions?show=all&amp;page=2"' in everyone
+
+
+
+def test_the_action_page_says_what_good_looks_like(client, web, organisation):
+    ids = opened_actions(client, organisation, "floor_clean")
+    web.login(organisation.emails["manager"])
+    page = page_of(web, f"/actions/{ids['floor_clean']}")[1]
+    assert "What good looks like" in page
+    assert "The floor is clean and dry, with no litter, stains or mud." in page
+    spanish = web.get(f"/actions/{ids['floor_clean']}", headers={"Accept-Language": "es"}).get_data(as_text=True)
+    assert "Así debería ser" in spanish and "El suelo está limpio y seco" in spanish
+
+
+def without(*keys):
+    """The built-in walk-in with none of its items saying `keys`."""
+    definition = built_in_checklist(WALK_IN)
+    for item in definition["sections"][0]["items"]:
+        for key in keys:
+            item.pop(key, None)
+    return definition
+
+
+def test_guidance_comes_from_the_audits_version_else_from_the_current_checklist(
+        client, web, web_on, organisation, make_app, tmp_path):
+    plain = make_app(CHECKLISTS_DIR=str(checklist_folder(tmp_path / "plain", without("guidance", "action_title"))))
+    ids = opened_actions(plain.test_client(), organisation, "smile")
+    # Served with the built-in files: the title it was opened with, the guidance of today's file.
+    web.login(organisation.emails["manager"])
+    page = page_of(web, f"/actions/{ids['smile']}")[1]
+    assert "Were you welcomed with a smile?" in page
+    assert "A genuine smile and a warm tone from the first moment" in page
+    # Served by an app whose files say no guidance either: no section at all.
+    on_plain = web_on(plain)
+    on_plain.login(organisation.emails["manager"])
+    page = page_of(on_plain, f"/actions/{ids['smile']}")[1]
+    assert "Were you welcomed with a smile?" in page and "What good looks like" not in page
+    # A version of its own: its guidance wins over the current file's.
+    reworded = without()
+    reworded["sections"][0]["items"][4]["guidance"] = {"es": "Suelo reluciente 🧽.", "en": "A gleaming floor 🧽."}
+    other = make_app(CHECKLISTS_DIR=str(checklist_folder(tmp_path / "reworded", reworded)))
+    floor = opened_actions(other.test_client(), organisation, "floor_clean")["floor_clean"]
+    page = page_of(web, f"/actions/{floor}")[1]
+    assert "A gleaming floor 🧽." in page and "no litter, stains or mud" not in page
