@@ -14,7 +14,7 @@ from audit_server.models import CorrectiveAction
 from tests.helpers import failing, local_noon, submit
 from tests.photo_samples import megabyte_jpeg
 
-SMILE = "Were you welcomed with a smile?"
+SMILE = "Welcome every customer with a smile"  # the smile action: the fix as a task
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"  # where Person.looks_at keeps them
 LAPTOP = {"width": 1280, "height": 900}
 
