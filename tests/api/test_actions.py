@@ -12,8 +12,8 @@ from audit_server.extensions import db
 from audit_server.models import ActionEvent, Audit, CorrectiveAction
 from audit_server.models.actions import action_audits
 from audit_server.services import actions as action_service
-from tests.helpers import (WALK_IN, audit_body, built_in_checklist, checklist_folder, failing,
-                           set_columns, submit)
+from tests.helpers import (WALK_IN, audit_body, built_in_checklist, built_in_without, checklist_folder,
+                           failing, set_columns, submit)
 from tests.photo_samples import small_jpeg
 
 ACTIONS = "/api/v1/actions"
@@ -95,10 +95,7 @@ def test_an_action_is_titled_with_its_items_task_else_its_label_and_keeps_its_ti
     assert floor["title"] == {"es": "Limpiar y secar el suelo de la entrada", "en": "Clean and dry the entrance floor"}
 
     # A checklist whose items say no task: its actions are titled with the question.
-    plain = built_in_checklist(WALK_IN)
-    for item in plain["sections"][0]["items"]:
-        item.pop("action_title", None)
-        item.pop("guidance", None)
+    plain = built_in_without(WALK_IN, "action_title")
     other = make_app(CHECKLISTS_DIR=str(checklist_folder(tmp_path / "plain", plain))).test_client()
     audit = submit(other, organisation, role="regional", location="N2", answers=failing("smile"))
     smile = action_for(other, organisation, audit, "smile")
@@ -114,9 +111,8 @@ def test_an_action_is_titled_with_its_items_task_else_its_label_and_keeps_its_ti
     relinked = action_for(later, organisation, again, "floor_clean")
     assert relinked["id"] == floor["id"] and relinked["repeat_count"] == 1
     assert relinked["title"] == floor["title"]
-    fresh = action_for(later, organisation, submit(later, organisation, role="regional", location="N2",
-                                        answers=failing("floor_clean")),
-                       "floor_clean")
+    elsewhere = submit(later, organisation, role="regional", location="N2", answers=failing("floor_clean"))
+    fresh = action_for(later, organisation, elsewhere, "floor_clean")
     assert fresh["title"] == {"es": "Fregar la entrada ✨", "en": "Mop the entrance ✨"}
 
 

@@ -79,18 +79,12 @@ def test_schema_errors_name_their_json_path(change, path, words):
      "$.sections[0].items[1].guidance", "never used: the item is not scored"),
     ({"type": "count", "action_title": {"es": "Contar", "en": "Count"}},
      "$.sections[0].items[1].action_title", "never used: the item is not scored"),
+    ({"type": "text", "guidance": {"es": "Así.", "en": "Like this."}},
+     "$.sections[0].items[1].guidance", "guidance is never used: the item is not scored, so it never fails"),
 ])
 def test_rules_beyond_the_schema(change, path, words):
     errors = definition_errors(minimal(**change))
     assert any(p == path and words in m for p, m in errors), errors
-
-
-def test_coaching_on_a_text_item_is_refused():
-    checklist = minimal()
-    checklist["sections"][0]["items"][1] = {"id": "second", "type": "text", "label": {"es": "¿Qué?", "en": "What?"},
-                                            "guidance": {"es": "Así.", "en": "Like this."}}
-    assert ("$.sections[0].items[1].guidance",
-            "guidance is never used: the item is not scored, so it never fails") in definition_errors(checklist)
 
 
 def test_version_ignores_formatting_but_not_content():

@@ -7,7 +7,8 @@ from datetime import datetime, timedelta, timezone
 from audit_server.extensions import db
 from audit_server.models import CorrectiveAction
 from audit_server.services.photos import DecodingSlots
-from tests.helpers import WALK_IN, built_in_checklist, checklist_folder, failing, set_columns, submit
+from tests.helpers import (WALK_IN, built_in_checklist, built_in_without, checklist_folder, failing,
+                           set_columns, submit)
 from tests.photo_samples import png_claiming, small_jpeg
 
 ENGLISH = {"Accept-Language": "en"}
@@ -345,18 +346,10 @@ def test_the_action_page_says_what_good_looks_like(client, web, organisation):
     assert "Así debería ser" in spanish and "El suelo está limpio y seco" in spanish
 
 
-def without(*keys):
-    """The built-in walk-in with none of its items saying `keys`."""
-    definition = built_in_checklist(WALK_IN)
-    for item in definition["sections"][0]["items"]:
-        for key in keys:
-            item.pop(key, None)
-    return definition
-
-
 def test_guidance_comes_from_the_audits_version_else_from_the_current_checklist(
         client, web, web_on, organisation, make_app, tmp_path):
-    plain = make_app(CHECKLISTS_DIR=str(checklist_folder(tmp_path / "plain", without("guidance", "action_title"))))
+    plain = built_in_without(WALK_IN, "guidance", "action_title")
+    plain = make_app(CHECKLISTS_DIR=str(checklist_folder(tmp_path / "plain", plain)))
     ids = opened_actions(plain.test_client(), organisation, "smile")
     # Served with the built-in files: the title it was opened with, the guidance of today's file.
     web.login(organisation.emails["manager"])
@@ -369,7 +362,7 @@ def test_guidance_comes_from_the_audits_version_else_from_the_current_checklist(
     page = page_of(on_plain, f"/actions/{ids['smile']}")[1]
     assert "Were you welcomed with a smile?" in page and "What good looks like" not in page
     # A version of its own: its guidance wins over the current file's.
-    reworded = without()
+    reworded = built_in_checklist(WALK_IN)
     reworded["sections"][0]["items"][4]["guidance"] = {"es": "Suelo reluciente 🧽.", "en": "A gleaming floor 🧽."}
     other = make_app(CHECKLISTS_DIR=str(checklist_folder(tmp_path / "reworded", reworded)))
     floor = opened_actions(other.test_client(), organisation, "floor_clean")["floor_clean"]
