@@ -303,6 +303,16 @@ def built_in_checklist(checklist_id):
     return definition
 
 
+def built_in_without(checklist_id, *keys):
+    """A built-in checklist none of whose items says `keys` (e.g. "guidance", "action_title")."""
+    definition = built_in_checklist(checklist_id)
+    for section in definition["sections"]:
+        for item in section["items"]:
+            for key in keys:
+                item.pop(key, None)
+    return definition
+
+
 def new_version(checklist_id):
     """A built-in checklist with a new intro: a version nobody has stored yet."""
     definition = built_in_checklist(checklist_id)

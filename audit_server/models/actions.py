@@ -41,7 +41,8 @@ class CorrectiveAction(db.Model):
     audit_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("audits.id"), index=True)
     checklist_id: Mapped[str] = mapped_column(sa.String(64))
     item_id: Mapped[str] = mapped_column(sa.String(64))
-    # The item's label, {"es": ..., "en": ...}, as it read when the action was opened.
+    # The fix as a task ({"es": ..., "en": ...}): the item's action_title, else its label, as
+    # they read when the action was opened (services/actions.py title_for).
     title: Mapped[dict] = mapped_column(JSONDocument)
     critical: Mapped[bool] = mapped_column(default=False)
     # The item asked for a photo when failed: closing needs an "after" photo.

@@ -35,7 +35,9 @@ class ChecklistSummarySchema(Output):
 class ChecklistSchema(ChecklistSummarySchema):
     definition = fields.Dict(metadata={
         "description": "The checklist as its file says: sections of items, each with its id, "
-                       "type (yes_no, rating, count, seconds, choice, text), label and rules."})
+                       "type (yes_no, rating, count, seconds, choice, text), label and rules, and "
+                       "on scored items `guidance` (what good looks like) and `action_title` (the "
+                       "fix as a task, the title of the action a failure opens), each {es, en}."})
 
 
 class ChecklistQuerySchema(TextArgs):

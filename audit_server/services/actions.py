@@ -33,6 +33,7 @@ from ..models.actions import PENDING, STATUSES, action_audits
 from ..models.types import utcnow
 from ..models.users import user_locations
 from . import access
+from .checklists import current_checklists, find_version
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
 from .photos import store_photo
 
@@ -74,6 +75,12 @@ def due_at_for(opened_at, item, timezone_name):
     zone = ZoneInfo(timezone_name)
     end_of_day = datetime.combine(due.astimezone(zone).date(), time(23, 59, 59), tzinfo=zone)
     return end_of_day.astimezone(timezone.utc)
+
+
+def title_for(item):
+    """An action's title: the item's fix as a task (its action_title), else its label.
+    It is stored with the action, so a later edit of the checklist does not retitle it."""
+    return item.get("action_title") or item["label"]
 
 
 def has_after_photo(action):
@@ -166,7 +173,7 @@ def open_corrective_action(audit, item, now):
     location = db.session.get(Location, audit.location_id)
     action = CorrectiveAction(
         location_id=audit.location_id, audit_id=audit.id, checklist_id=audit.checklist_id,
-        item_id=item["id"], title=item["label"], critical=bool(item.get("critical")),
+        item_id=item["id"], title=title_for(item), critical=bool(item.get("critical")),
         photo_required=bool(item.get("photo_when_failed")),
         owner_id=default_owner_id(audit.location_id, audit.auditor_id), status="open",
         opened_at=audit.submitted_at,
@@ -351,6 +358,19 @@ def _visible_action(user, action_id):
 def get_action(user, action_id):
     """An action the user may see (with its allowed_moves for them), else NotFound."""
     return _for(user, _visible_action(user, action_id))
+
+
+def guidance_for(action):
+    """What good looks like for an action's item ({"es", "en"}), or None: as the checklist
+    version of the audit that opened it says, else as the current checklist says (an action
+    opened before its item had guidance still gets it)."""
+    found_by = db.session.get(Audit, action.audit_id)
+    for checklist in (find_version(action.checklist_id, found_by.checklist_version),
+                      current_checklists().get(action.checklist_id)):
+        item = checklist and checklist.item(action.item_id)
+        if item and item.get("guidance"):
+            return item["guidance"]
+    return None
 
 
 def _possible_owners(action):

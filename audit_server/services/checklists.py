@@ -19,6 +19,8 @@ from .scoring import NA, applies, iter_items
 log = logging.getLogger(__name__)
 
 SYNC_COMMAND = "flask --app audit_server checklists sync"
+# What an item says about its failure: what good looks like, and the fix as a task.
+COACHING = ("guidance", "action_title")
 FILE_SCHEMA = Path(__file__).resolve().parents[2] / "checklists" / "schema.json"
 
 
@@ -90,6 +92,8 @@ def definition_errors(definition):
                 errors.append((f"{here}.applies_if.equals",
                                f"never an answer to {condition['item']!r}: {problem}"))
             errors.extend((here + below, message) for below, message in item_types.definition_errors(item))
+            errors.extend((f"{here}.{key}", f"{key} is never used: the item is not scored, so it never fails")
+                          for key in COACHING if key in item and not item_types.is_scored(item))
             seen[item["id"]] = item
     return errors
 

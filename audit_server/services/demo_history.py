@@ -36,7 +36,7 @@ from ..models.actions import action_audits
 from ..models.types import UTCDateTime, utcnow
 from ..models.users import user_locations, user_regions
 from ..storage import photo_store
-from .actions import due_at_for
+from .actions import due_at_for, title_for
 from .audits import new_audit, scored_parts
 from .checklists import current_checklist_of_kind, store_versions
 from .item_types import NA, is_scored, item_fraction, type_of
@@ -559,7 +559,7 @@ class History:
         due = due_at_for(audit.submitted_at, item, site.timezone)
         action = Action(row={
             "id": self._new_id("next_action_id"), "location_id": site.id, "audit_id": audit.id,
-            "checklist_id": audit.checklist_id, "item_id": item["id"], "title": item["label"],
+            "checklist_id": audit.checklist_id, "item_id": item["id"], "title": title_for(item),
             "critical": bool(item.get("critical")),
             "photo_required": bool(item.get("photo_when_failed")), "owner_id": site.owner_id,
             "status": "open", "opened_at": audit.submitted_at, "due_at": due, "closed_at": None,

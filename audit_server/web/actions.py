@@ -98,7 +98,8 @@ def render_action(action_id, problem=None, typed=None, status=200):
         "actions/action.html", action=action, row=my_work.action_row(action, now),
         found_by=next((a for a in action.audits if a.id == action.audit_id), None),
         moves=action.allowed_moves, owners=actions.possible_owners(action),
-        people=actions.people_in_timeline(action), problem=problem, typed=typed or {},
+        people=actions.people_in_timeline(action), guidance=actions.guidance_for(action),
+        problem=problem, typed=typed or {},
         photo_id=uuid.uuid4(), text_max=TEXT_MAX, caption_max=CAPTION_MAX,
     ), status
 

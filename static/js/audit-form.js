@@ -65,6 +65,18 @@ function updateConditions() {
   for (const el of items.filter((e) => "photo" in e.dataset)) {
     el.querySelector(".photo").hidden = !(applies(el) && isFailed(el));
   }
+  for (const guidance of form.querySelectorAll(".guidance")) showGuidance(guidance.closest("[data-item]"), guidance);
+}
+
+/** What good looks like shows under an item while it fails, and describes its controls meanwhile. */
+function showGuidance(el, guidance) {
+  guidance.hidden = !(applies(el) && isFailed(el));
+  for (const control of controlsOf(el)) {
+    const ids = new Set(control.getAttribute("aria-describedby")?.split(" ").filter(Boolean));
+    ids[guidance.hidden ? "delete" : "add"](guidance.id);
+    if (ids.size) control.setAttribute("aria-describedby", [...ids].join(" "));
+    else control.removeAttribute("aria-describedby");
+  }
 }
 
 let draft;

@@ -12,7 +12,8 @@ from audit_server.extensions import db
 from audit_server.models import ActionEvent, Audit, CorrectiveAction
 from audit_server.models.actions import action_audits
 from audit_server.services import actions as action_service
-from tests.helpers import WALK_IN, audit_body, failing, set_columns, submit
+from tests.helpers import (WALK_IN, audit_body, built_in_checklist, built_in_without, checklist_folder,
+                           failing, set_columns, submit)
 from tests.photo_samples import small_jpeg
 
 ACTIONS = "/api/v1/actions"
@@ -66,8 +67,8 @@ def test_each_failed_item_opens_one_action(client, organisation):
     assert greeted["audit_id"] == audit["id"]
     assert greeted["location_id"] == organisation.locations["N1"]
     assert greeted["checklist_id"] == WALK_IN
-    assert greeted["title"]["en"] == "Did anyone make eye contact or greet you within five seconds?"
-    assert greeted["title"]["es"].startswith("¿Alguien te miró")
+    assert greeted["title"] == {"es": "Saludar a cada cliente en los primeros cinco segundos",
+                                "en": "Greet every customer within five seconds"}
     assert greeted["owner"] == {"id": organisation.ids["manager"], "email": "manager@example.com",
                                 "name": ""}
     assert greeted["critical"] is True and greeted["photo_required"] is False
@@ -85,6 +86,34 @@ def test_each_failed_item_opens_one_action(client, organisation):
     assert (due_local.hour, due_local.minute, due_local.second) == (23, 59, 59)
     assert due_local.utcoffset() == timedelta(hours=1)  # Madrid in winter
     assert due_local.date() == (submitted + timedelta(days=7)).astimezone(due_local.tzinfo).date()
+
+
+def test_an_action_is_titled_with_its_items_task_else_its_label_and_keeps_its_title(
+        client, organisation, make_app, tmp_path):
+    floor = action_for(client, organisation, submit(client, organisation, answers=failing("floor_clean")),
+                       "floor_clean")
+    assert floor["title"] == {"es": "Limpiar y secar el suelo de la entrada", "en": "Clean and dry the entrance floor"}
+
+    # A checklist whose items say no task: its actions are titled with the question.
+    plain = built_in_without(WALK_IN, "action_title")
+    other = make_app(CHECKLISTS_DIR=str(checklist_folder(tmp_path / "plain", plain))).test_client()
+    audit = submit(other, organisation, role="regional", location="N2", answers=failing("smile"))
+    smile = action_for(other, organisation, audit, "smile")
+    assert smile["title"] == {"es": "¿Te recibieron con una sonrisa?", "en": "Were you welcomed with a smile?"}
+
+    # The task reworded in a later version: the open action keeps the title it was opened with,
+    # and a failure of the new version links to it without retitling it.
+    reworded = built_in_checklist(WALK_IN)
+    floor_item = next(i for i in reworded["sections"][0]["items"] if i["id"] == "floor_clean")
+    floor_item["action_title"] = {"es": "Fregar la entrada ✨", "en": "Mop the entrance ✨"}
+    later = make_app(CHECKLISTS_DIR=str(checklist_folder(tmp_path / "reworded", reworded))).test_client()
+    again = submit(later, organisation, answers=failing("floor_clean"))
+    relinked = action_for(later, organisation, again, "floor_clean")
+    assert relinked["id"] == floor["id"] and relinked["repeat_count"] == 1
+    assert relinked["title"] == floor["title"]
+    elsewhere = submit(later, organisation, role="regional", location="N2", answers=failing("floor_clean"))
+    fresh = action_for(later, organisation, elsewhere, "floor_clean")
+    assert fresh["title"] == {"es": "Fregar la entrada ✨", "en": "Mop the entrance ✨"}
 
 
 def test_the_audit_and_its_actions_are_stored_together_or_not_at_all(app, client, organisation,

@@ -82,6 +82,10 @@ def test_checklists_list_and_detail(client, organisation):
     assert items == ["first_noticed", "greeted_within_5s", "smile", "staff_available", "floor_clean",
                      "entrance_clear", "lighting_signage", "queue_managed", "smell_noise",
                      "overall_impression"]
+    floor = next(i for s in walk_in["definition"]["sections"] for i in s["items"] if i["id"] == "floor_clean")
+    assert floor["action_title"] == {"es": "Limpiar y secar el suelo de la entrada",
+                                     "en": "Clean and dry the entrance floor"}
+    assert floor["guidance"]["es"].startswith("El suelo está limpio y seco")
     again = client.get(f"/api/v1/checklists/five_second_walk_in?version={walk_in['version']}",
                        headers=headers).get_json()
     assert again == walk_in

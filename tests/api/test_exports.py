@@ -209,7 +209,8 @@ def test_action_rows_are_the_actions_opened_in_the_period(client, organisation, 
 
 def test_an_actions_title_is_in_the_readers_language(client, organisation, data):
     url = f"/api/v1/exports/actions.csv?{PERIOD}&checklist_id={PHONE_CALL}"
-    for language, title in (("en", "Was the call answered?"), ("es", "¿Contestaron la llamada?")):
+    for language, title in (("en", "Make sure someone always answers the phone"),
+                            ("es", "Asegurar que alguien conteste siempre el teléfono")):
         r = client.get(url, headers={**organisation.headers("admin"), "Accept-Language": language})
         answered = next(row for row in read_csv(r) if row["item_id"] == "answered")
         assert answered["title"] == title

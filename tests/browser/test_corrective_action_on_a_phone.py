@@ -10,7 +10,7 @@ from audit_server.extensions import db
 from audit_server.models import ActionEvent, CorrectiveAction, Photo
 from tests.helpers import WALK_IN_ANSWERS, failing, submit
 
-FLOOR = "Is the floor clean?"
+FLOOR = "Clean and dry the entrance floor"  # the floor_clean action: the fix as a task
 
 
 def stored_action():
@@ -41,7 +41,7 @@ def test_a_failed_item_is_fixed_with_a_photo_and_verified(person, organisation):
     assert first.locator(".badge.overdue").inner_text() == "Overdue by 3 days"
     person.looks_at("actions-0-home")
     first.locator("a").click()
-    page.wait_for_selector("h1:has-text('Is the floor clean?')")
+    page.wait_for_selector(f"h1:has-text('{FLOOR}')")
     person.looks_at("actions-2-action-open")
     assert person.serious_accessibility_problems() == []
 
@@ -107,7 +107,7 @@ def test_my_actions_in_spanish_on_a_small_phone(person, organisation, client):
     page.click("nav.topnav >> text=Mis acciones")
     rows = page.locator(".action-row")
     assert rows.count() == 3
-    assert "¿Te recibieron con una sonrisa?" in rows.first.inner_text()
+    assert "Recibir a cada cliente con una sonrisa" in rows.first.inner_text()
     assert rows.first.locator(".badge.overdue").inner_text() == "Vencida hace 3 días"
     assert page.evaluate("document.documentElement.scrollWidth") <= 360  # nothing sticks out
     person.looks_at("actions-6-list-spanish-360")

@@ -52,7 +52,7 @@ def test_the_location_and_one_of_its_audits_on_a_phone_and_a_laptop(person, clie
     audit, photo_id = a_season_of_audits(client, organisation)
     page = person.page
     person.signs_in("regional")
-    assert "How many rings before it was answered?" in page.inner_text("#waiting")
+    assert "Answer within three rings" in page.inner_text("#waiting")
     person.looks_at("regional-home-390")
     page.goto("/locations/N1")
     chart = page.locator("svg.line-chart")

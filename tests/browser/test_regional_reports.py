@@ -11,7 +11,7 @@ from audit_server.models import CorrectiveAction
 from tests.helpers import failing, local_noon, submit
 from tests.photo_samples import megabyte_jpeg
 
-SMILE = "Were you welcomed with a smile?"
+SMILE = "Welcome every customer with a smile"  # the smile action: the fix as a task
 LAPTOP = {"width": 1280, "height": 900}
 
 

@@ -172,7 +172,7 @@ def test_each_regional_manager_and_manager_gets_their_digest_in_their_language(
     assert f"El informe: {report}" in text
     # The overdue action and the one waiting for her verification, with their links.
     overdue = text[text.index("== Acciones vencidas (1) =="):]
-    assert f"- ¿El suelo está limpio? · {MESSY} · vencida hace " in overdue
+    assert f"- Limpiar y secar el suelo de la entrada · {MESSY} · vencida hace " in overdue
     assert f"{BASE}/actions/{week_data['floor_clean']}" in overdue
     waiting = text[text.index("== Esperan tu verificación (1) =="):]
     assert f"{BASE}/actions/{week_data['smile']}" in waiting and "hecha hace " in waiting
@@ -195,7 +195,7 @@ def test_each_regional_manager_and_manager_gets_their_digest_in_their_language(
     assert manager["Subject"].startswith("Momento: your week of ")
     text, html = parts(manager)
     assert "Hello Zoë O'Neil," in text and "== North" not in text and "week before" not in text
-    assert f"- Is the floor clean? · {MESSY} · overdue by " in text
+    assert f"- Clean and dry the entrance floor · {MESSY} · overdue by " in text
     assert f"{BASE}/actions/{week_data['floor_clean']}" in text
     assert "verification" not in text and "smile" not in text.lower()
     assert "Zoë O&#39;Neil" in html and "&lt;script&gt;" in html and "<script>" not in html

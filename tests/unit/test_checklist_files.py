@@ -5,6 +5,8 @@ from pathlib import Path
 import pytest
 
 from audit_server.services.checklists import check_file, content_version, definition_errors, load_directory
+from audit_server.services.item_types import is_scored
+from audit_server.services.scoring import iter_items
 
 CHECKLISTS = Path(__file__).resolve().parents[2] / "checklists"
 
@@ -26,7 +28,27 @@ def test_built_in_checklists_are_valid():
     assert loaded["call_your_own_number"].kind == "phone"
 
 
+def test_every_scored_item_of_the_built_in_checklists_coaches_its_failure():
+    for checklist in load_directory(CHECKLISTS).values():
+        scored = [item for _, item in iter_items(checklist.definition) if is_scored(item)]
+        assert len(scored) >= 9
+        for item in scored:
+            for key in ("guidance", "action_title"):
+                assert set(item.get(key, {})) == {"es", "en"}, (checklist.id, item["id"], key)
+            # The task is not the question: a title is no question, and says something else.
+            assert item["action_title"] != item["label"]
+            assert not any(t.rstrip().endswith("?") for t in item["action_title"].values())
+
+
 @pytest.mark.parametrize("change,path,words", [
+    ({"guidance": {"es": "Así se hace."}}, "$.sections[0].items[1].guidance", "'en' is a required property"),
+    ({"guidance": {"es": "", "en": "Like this."}}, "$.sections[0].items[1].guidance.es", "should be non-empty"),
+    ({"guidance": {"es": "Así.", "en": " \n "}}, "$.sections[0].items[1].guidance.en", "does not match"),
+    ({"guidance": "Así se hace."}, "$.sections[0].items[1].guidance", "is not of type 'object'"),
+    ({"guidance": {"es": "Así.", "en": "Like this.", "fr": "Ainsi."}}, "$.sections[0].items[1].guidance",
+     "Additional properties"),
+    ({"action_title": {"es": "x" * 501, "en": "Fix it"}}, "$.sections[0].items[1].action_title.es", "is too long"),
+    ({"action_title": ["Limpiar", "Clean"]}, "$.sections[0].items[1].action_title", "is not of type 'object'"),
     ({"type": "dice"}, "$.sections[0].items[1].type", "is not one of"),
     ({"weight": -1}, "$.sections[0].items[1].weight", "less than the minimum"),
     ({"label": {"es": "Solo español"}}, "$.sections[0].items[1].label", "'en' is a required property"),
@@ -53,6 +75,12 @@ def test_schema_errors_name_their_json_path(change, path, words):
         {"value": "a", "label": {"es": "A", "en": "A"}, "points": 0},
         {"value": "a", "label": {"es": "B", "en": "B"}, "points": 0}]},
      "$.sections[0].items[1].options", "unique"),
+    ({"weight": 0, "guidance": {"es": "Así.", "en": "Like this."}},
+     "$.sections[0].items[1].guidance", "never used: the item is not scored"),
+    ({"type": "count", "action_title": {"es": "Contar", "en": "Count"}},
+     "$.sections[0].items[1].action_title", "never used: the item is not scored"),
+    ({"type": "text", "guidance": {"es": "Así.", "en": "Like this."}},
+     "$.sections[0].items[1].guidance", "guidance is never used: the item is not scored, so it never fails"),
 ])
 def test_rules_beyond_the_schema(change, path, words):
     errors = definition_errors(minimal(**change))

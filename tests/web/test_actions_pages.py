@@ -7,7 +7,8 @@ from datetime import datetime, timedelta, timezone
 from audit_server.extensions import db
 from audit_server.models import CorrectiveAction
 from audit_server.services.photos import DecodingSlots
-from tests.helpers import failing, set_columns, submit
+from tests.helpers import (WALK_IN, built_in_checklist, built_in_without, checklist_folder, failing,
+                           set_columns, submit)
 from tests.photo_samples import png_claiming, small_jpeg
 
 ENGLISH = {"Accept-Language": "en"}
@@ -57,7 +58,7 @@ def test_my_actions_put_overdue_first_with_a_badge_and_local_deadlines(client, w
     assert order == [ids["smile"], ids["entrance_clear"], ids["floor_clean"]]
     assert "Overdue by 3 days" in page and page.count("badge overdue") == 1
     assert "Jan 2, 2030, 12:30" in page  # 23:30 UTC on Madrid's clock
-    assert "Were you welcomed with a smile?" in page and "North One" in page and "Open" in page
+    assert "Welcome every customer with a smile" in page and "North One" in page and "Open" in page
     home = web.get("/", headers=ENGLISH).get_data(as_text=True)
     late, soon = (home.index(f'href="/actions/{ids[item]}"') for item in ("smile", "entrance_clear"))
     assert late < soon
@@ -95,7 +96,7 @@ def test_the_action_page_shows_the_action_and_its_timeline(client, web, organisa
     web.login(organisation.emails["manager"])
     status, page = page_of(web, f"/actions/{ids['floor_clean']}")
     assert status == 200
-    assert "Is the floor clean?" in page and "North One" in page
+    assert "Clean and dry the entrance floor" in page and "North One" in page
     assert "manager@example.com" in page  # the owner
     assert "the audit of" in page and "score" in page
     assert "Opened: the item failed in an audit" in page
@@ -315,7 +316,7 @@ def test_the_pages_are_in_spanish(client, web, organisation):
                 due_at=datetime.now(timezone.utc) - timedelta(days=2, hours=2))
     web.login(organisation.emails["manager"])
     page = web.get("/actions", headers={"Accept-Language": "es"}).get_data(as_text=True)
-    assert "¿El suelo está limpio?" in page and "Vencida hace 2 días" in page and "Abierta" in page
+    assert "Limpiar y secar el suelo de la entrada" in page and "Vencida hace 2 días" in page and "Abierta" in page
     page = web.get(f"/actions/{ids['floor_clean']}", headers={"Accept-Language": "es"}).get_data(as_text=True)
     assert "Cambiar el estado" in page and "Marcar en curso" in page and "Historial" in page
 
@@ -332,3 +333,38 @@ def test_the_list_comes_in_pages(client, web, organisation, monkeypatch):
     assert shown == {str(i) for i in ids.values()}
     _status, everyone = page_of(web, "/actions?show=all")
     assert 'href="/actions?show=all&amp;page=2"' in everyone
+
+
+
+def test_the_action_page_says_what_good_looks_like(client, web, organisation):
+    ids = opened_actions(client, organisation, "floor_clean")
+    web.login(organisation.emails["manager"])
+    page = page_of(web, f"/actions/{ids['floor_clean']}")[1]
+    assert "What good looks like" in page
+    assert "The floor is clean and dry, with no litter, stains or mud." in page
+    spanish = web.get(f"/actions/{ids['floor_clean']}", headers={"Accept-Language": "es"}).get_data(as_text=True)
+    assert "Así debería ser" in spanish and "El suelo está limpio y seco" in spanish
+
+
+def test_guidance_comes_from_the_audits_version_else_from_the_current_checklist(
+        client, web, web_on, organisation, make_app, tmp_path):
+    plain = built_in_without(WALK_IN, "guidance", "action_title")
+    plain = make_app(CHECKLISTS_DIR=str(checklist_folder(tmp_path / "plain", plain)))
+    ids = opened_actions(plain.test_client(), organisation, "smile")
+    # Served with the built-in files: the title it was opened with, the guidance of today's file.
+    web.login(organisation.emails["manager"])
+    page = page_of(web, f"/actions/{ids['smile']}")[1]
+    assert "Were you welcomed with a smile?" in page
+    assert "A genuine smile and a warm tone from the first moment" in page
+    # Served by an app whose files say no guidance either: no section at all.
+    on_plain = web_on(plain)
+    on_plain.login(organisation.emails["manager"])
+    page = page_of(on_plain, f"/actions/{ids['smile']}")[1]
+    assert "Were you welcomed with a smile?" in page and "What good looks like" not in page
+    # A version of its own: its guidance wins over the current file's.
+    reworded = built_in_checklist(WALK_IN)
+    reworded["sections"][0]["items"][4]["guidance"] = {"es": "Suelo reluciente 🧽.", "en": "A gleaming floor 🧽."}
+    other = make_app(CHECKLISTS_DIR=str(checklist_folder(tmp_path / "reworded", reworded)))
+    floor = opened_actions(other.test_client(), organisation, "floor_clean")["floor_clean"]
+    page = page_of(web, f"/actions/{floor}")[1]
+    assert "A gleaming floor 🧽." in page and "no litter, stains or mud" not in page

@@ -1,5 +1,6 @@
 """Home, the location door (QR code) URL, the audit pages and the language."""
 import json
+import re
 from html.parser import HTMLParser
 
 from tests.helpers import audit_body, checklist_folder, every_type_walk_in
@@ -176,3 +177,16 @@ def test_open_actions_are_listed_overdue_marked_in_the_readers_language(app):
         html = render_template("home/_actions.html", actions=actions, actions_total=4, actions_overdue=1)
     assert "Limpiar el suelo" in html and "North One" in html and 'href="/actions/1"' in html
     assert "Vencida hace 3 días" in html and "21 nov 2026" in html  # the deadline on Madrid's clock
+
+
+def test_the_audit_form_carries_each_items_guidance_hidden_until_it_fails(web, organisation):
+    web.login(organisation.emails["manager"])
+    page = web.get(f"/audit/walk-in?location={organisation.locations['N1']}", headers={"Accept-Language": "es"})
+    text = page.get_data(as_text=True)
+    assert re.search(r'<p class="guidance" id="guidance-floor_clean" data-title="Así debería ser" '
+                     r'aria-live="polite" hidden>El suelo está limpio y seco', text)
+    assert text.count('class="guidance"') == 9  # every scored item of the walk-in, no text item
+    assert 'id="guidance-first_noticed"' not in text
+    phone = web.get(f"/audit/phone?location={organisation.locations['N1']}", headers={"Accept-Language": "en"})
+    assert 'id="guidance-hold_seconds"' in phone.get_data(as_text=True)
+    assert "Less than 30 seconds on hold." in phone.get_data(as_text=True)

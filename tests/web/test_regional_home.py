@@ -45,7 +45,7 @@ def test_waiting_for_verification_lists_the_done_actions_of_her_regions_longest_
     links = re.findall(r'href="/actions/(\d+)"', waiting)
     assert links == [str(floor_n1), str(smile_n1), str(smile_n2)]
     assert "(3)" in waiting and "waiting for 3 days" in waiting and "waiting for 5 hours" in waiting
-    assert "Is the floor clean?" in waiting and "North Two" in waiting
+    assert "Clean and dry the entrance floor" in waiting and "North Two" in waiting
     assert "/actions?show=verify" not in waiting  # all three are shown
 
     everything = section(home(web, organisation.emails["admin"]), "waiting")
