@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from audit_server.extensions import db
 from audit_server.models import CorrectiveAction, Photo
-from tests.helpers import WALK_IN_ANSWERS
+from tests.helpers import WALK_IN_ANSWERS, failing, submit
 
 WIDTHS = (390, 360)
 
@@ -153,3 +153,89 @@ def test_one_ring_is_said_in_the_singular_and_an_unanswered_call_says_so(person,
     page.click("[data-call=end]")
     assert log_lines(page)[-1] == "Fin de la llamada: nadie contestó · 0:30"
     assert page.is_checked("#answered-no")
+
+
+def stored_action():
+    db.session.rollback()  # see what the server committed since
+    return db.session.scalars(sa.select(CorrectiveAction)).one()
+
+
+IN_SPANISH_AND_ENGLISH = pytest.mark.parametrize("locale", [
+    pytest.param("es", marks=pytest.mark.phone_locale("es-ES")), "en"])
+
+
+@IN_SPANISH_AND_ENGLISH
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_failed_photo_item_shows_its_photo_and_the_page_does_not_scroll_sideways(
+        person, organisation, locale, width):
+    page = person.page
+    page.set_viewport_size({"width": width, "height": 800})
+    person.signs_in()
+    page.goto(f"/audit/walk-in?location={organisation.locations['N1']}")
+    page.click("#start-walk-in")
+    page.wait_for_selector("#audit-form:not([hidden])", timeout=8000)
+    for item_id, value in WALK_IN_ANSWERS.items():  # the floor and the entrance fail: two cameras
+        person.answers(item_id, value)
+    assert page.is_visible("#item-floor_clean .photo") and page.is_visible("#item-entrance_clear .photo")
+    assert no_sideways_scroll(page)
+    page.set_input_files("#floor_clean-photo", person.camera_photo())
+    preview = page.wait_for_selector("#item-floor_clean .photo-preview")
+    page.wait_for_function("document.querySelector('#item-floor_clean .photo-preview').naturalWidth > 0")
+    assert preview.get_attribute("src").startswith("blob:")
+    assert page.query_selector("#item-entrance_clear .photo-preview") is None
+    box = preview.bounding_box()
+    assert box["width"] < width / 2 and box["height"] > 40  # a thumbnail, not the photo
+    assert no_sideways_scroll(page)
+    # Each question starts below its item's separator, not across it.
+    legend, separator = page.evaluate("""() => {
+        const item = document.getElementById('item-smile');
+        return [item.querySelector('legend').getBoundingClientRect().top, item.getBoundingClientRect().top];
+    }""")
+    assert legend > separator + 8
+    person.looks_at(f"walk-in-failed-photo-{locale}-{width}")
+    first = preview.get_attribute("src")
+    page.set_input_files("#floor_clean-photo", person.camera_photo("again.jpg"))  # taken again
+    page.wait_for_function("""first => {
+        const img = document.querySelector('#item-floor_clean .photo-preview');
+        return img.src !== first && img.naturalWidth > 0;
+    }""", arg=first)
+    # The first photo's object URL is let go: it no longer loads.
+    assert page.evaluate("url => fetch(url).then(() => 'loads', () => 'revoked')", first) == "revoked"
+    page.reload()  # the photo is on the phone: its preview comes back with the draft
+    page.wait_for_selector("#item-floor_clean .photo-preview", state="attached")
+    assert no_sideways_scroll(page)
+
+
+@IN_SPANISH_AND_ENGLISH
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_after_photo_has_the_camera_button_a_preview_and_keeps_the_typed_note(
+        person, organisation, client, locale, width):
+    submit(client, organisation, answers=failing("floor_clean"))
+    action_id = stored_action().id
+    page = person.page
+    page.set_viewport_size({"width": width, "height": 800})
+    person.signs_in()
+    page.goto(f"/actions/{action_id}")
+    assert page.is_visible("label[for=after-photo].button.camera")  # the camera button, not the raw input
+    assert page.evaluate("document.getElementById('after-photo').getBoundingClientRect().width") <= 1
+    note = "Fregado y secado 🧽 — ¡listo!"
+    page.fill("#status-note", note)
+    page.set_input_files("#after-photo", person.camera_photo("after.jpg"))
+    page.wait_for_function("document.querySelector('form[data-after-photo] .photo-preview').naturalWidth > 0")
+    assert page.inner_text("form[data-after-photo] .photo-status") == (
+        "Foto lista: revísala y envíala." if locale == "es" else "Photo ready: check it, then send it.")
+    assert no_sideways_scroll(page)
+    person.looks_at(f"action-photo-preview-{locale}-{width}")
+    page.click("form[data-after-photo] button[type=submit]")
+    page.wait_for_selector(".after-photo img")
+    assert page.input_value("#status-note") == note  # what was typed for the move is still there
+    assert no_sideways_scroll(page)
+    person.looks_at(f"action-photo-sent-{locale}-{width}")
+    page.click("button[name=status][value=done]")
+    page.wait_for_selector(".notice")
+    action = stored_action()
+    assert action.status == "done" and action.events[-1].note == note
+    photo = db.session.get(Photo, action.after_photo_id)
+    assert (photo.width, photo.height) == (2000, 1500)  # made smaller on the phone
+    page.reload()
+    assert page.input_value("#status-note") == ""  # sent with its move: not brought back again
