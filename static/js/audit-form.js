@@ -126,9 +126,27 @@ async function photoFor(itemId) {
   return (await store.all("photos")).find((p) => p.auditId === draft.id && p.itemId === itemId);
 }
 
+// The photo taken, as a thumbnail under its camera button; its object URL is let go
+// as soon as another photo (or none) takes its place.
+const previews = new Map();
+
 async function showPhotoStatus(el) {
   const status = el.querySelector(".photo-status");
-  status.textContent = (await photoFor(el.dataset.item)) ? form.dataset.photoSaved : "";
+  const photo = await photoFor(el.dataset.item);
+  status.textContent = photo ? form.dataset.photoSaved : "";
+  let preview = el.querySelector(".photo-preview");
+  if (previews.has(el)) URL.revokeObjectURL(previews.get(el));
+  previews.delete(el);
+  if (!photo) {
+    preview?.remove();
+    return;
+  }
+  if (!preview) {
+    preview = Object.assign(document.createElement("img"), { className: "photo-preview", alt: form.dataset.photoPreview });
+    status.before(preview);
+  }
+  previews.set(el, URL.createObjectURL(photo.blob));
+  preview.src = previews.get(el);
 }
 
 async function takePhoto(el, file) {
