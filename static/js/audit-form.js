@@ -173,30 +173,37 @@ async function photosMissing(itemIds, auditId) {
 const review = document.getElementById("review");
 const backToReview = document.getElementById("back-to-review");
 
+function reviewList(name, itemIds) {
+  const block = review.querySelector(`[data-list="${name}"]`);
+  block.hidden = itemIds.length === 0;
+  block.querySelector("ul").replaceChildren(...itemIds.map((itemId) => {
+    const link = Object.assign(document.createElement("a"), { href: `#item-${itemId}`, textContent: labelOf(itemId) });
+    link.dataset.goTo = itemId;
+    const entry = document.createElement("li");
+    entry.append(link);
+    return entry;
+  }));
+}
+
 /** The review before sending: the score so far, what is still to answer, what failed and
- * which of those still want a photo; each entry a link back to its item. */
+ * which of those still want a photo (read from the phone's photos, so it comes last); each
+ * entry a link back to its item. */
+let reviewed = 0;
 async function updateReview() {
-  const failed = items.filter((el) => applies(el) && isFailed(el));
-  const missing = await photosMissing(failed.map((el) => el.dataset.item), draft.id);
+  const run = ++reviewed;
+  const failed = items.filter((el) => applies(el) && isFailed(el)).map((el) => el.dataset.item);
+  const unanswered = unfinishedItems().map((el) => el.dataset.item);
   const percent = scoreSoFar();
   const field = (name) => review.querySelector(`[data-review="${name}"]`);
   field("percent").textContent = percentText(percent);
   field("percent").dataset.percent = percent ?? "";
-  field("critical").hidden = !failed.some((el) => "critical" in el.dataset);
-  const lists = { unanswered: unfinishedItems().map((el) => el.dataset.item), failed: failed.map((el) => el.dataset.item), photos: missing };
-  for (const [name, itemIds] of Object.entries(lists)) {
-    const block = review.querySelector(`[data-list="${name}"]`);
-    block.hidden = itemIds.length === 0;
-    block.querySelector("ul").replaceChildren(...itemIds.map((itemId) => {
-      const link = Object.assign(document.createElement("a"), { href: `#item-${itemId}`, textContent: labelOf(itemId) });
-      link.dataset.goTo = itemId;
-      const entry = document.createElement("li");
-      entry.append(link);
-      return entry;
-    }));
-  }
+  field("critical").hidden = !failed.some((itemId) => "critical" in itemById.get(itemId).dataset);
+  reviewList("unanswered", unanswered);
+  reviewList("failed", failed);
   field("nothing-failed").hidden = failed.length > 0 || percent === null;
-  field("hint").hidden = Object.values(lists).every((itemIds) => itemIds.length === 0);
+  field("hint").hidden = failed.length === 0 && unanswered.length === 0;
+  const missing = await photosMissing(failed, draft.id);
+  if (run === reviewed) reviewList("photos", missing);  // unless a later change was reviewed since
 }
 
 /** Back to an item from the review: it comes into view with its answer focused, and a
