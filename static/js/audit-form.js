@@ -68,7 +68,7 @@ function isFailed(el) {
 /** The score of the answers given so far, as the server will score them: the points of
  * the answered items that apply (whole numbers on the checklist's scale) over their
  * weights, rounded half up to one decimal like scoring.percent_of; null if none counts. */
-export function scoreSoFar() {
+function scoreSoFar() {
   let points = 0;
   let max = 0;
   for (const el of items.filter((e) => applies(e) && "max" in e.dataset)) {

@@ -156,7 +156,7 @@ def test_offline_the_summary_says_saved_then_sent_when_the_signal_comes_back(per
     page.click("text=Enviar la auditoría")
     page.wait_for_selector("#summary[data-state=queued]")
     assert page.inner_text("#summary [data-state=queued]") == (
-        "Guardada en este teléfono; se enviará cuando haya señal.")
+        "Guardada en este móvil; se enviará cuando haya cobertura.")
     # What the phone knows already: its own score, the failures, the photos to take.
     assert page.inner_text("#summary [data-field=percent]") == f"{round(float(reviewed))} %"
     assert page.is_visible("#summary [data-field=critical]")
