@@ -37,4 +37,4 @@ def list_audits(args):
 @blp.route("/<uuid:audit_id>")
 @blp.response(200, AuditSchema)
 def get_audit(audit_id):
-    return audits.get_audit(current_user, audit_id)
+    return audits.read_audit(current_user, audit_id)

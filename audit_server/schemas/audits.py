@@ -1,11 +1,13 @@
 from datetime import timezone
 
+from flask import url_for
 from marshmallow import ValidationError, fields, validate
 
 from ..models.actions import STATUSES
 from .base import ID_RANGE, TEXT_MAX, Derived, Output, Schema, StorableText, is_number
-from .checklists import ID_MAX, VERSION_MAX
+from .checklists import ID_MAX, VERSION_MAX, LocalisedTextSchema
 from .common import PageArgs
+from .org import PersonSchema
 from .photos import PhotoSchema
 
 COMMENT_MAX = 1000
@@ -176,12 +178,40 @@ def _answers(audit):
     }
 
 
+LINKS = ("opened", "linked")
+
+
 class AuditActionSchema(Output):
     """A corrective action an audit opened or was linked to."""
 
     id = fields.Integer(validate=ID_RANGE)
     item_id = fields.String(validate=validate.Length(max=ID_MAX))
     status = fields.String(validate=validate.OneOf(STATUSES))
+    link = fields.String(validate=validate.OneOf(LINKS), metadata={
+        "description": "opened: this audit opened it; linked: the item failed again while "
+                       "this action was still open, and the audit was linked to it."})
+    title = fields.Nested(LocalisedTextSchema, metadata={"description": "What is to be done."})
+    owner = fields.Nested(PersonSchema)
+    due_at = fields.AwareDateTime()
+    due_local = fields.AwareDateTime(metadata={"description": "due_at on the location's clock."})
+    url = fields.String(validate=validate.Length(max=200), metadata={
+        "description": "The action's page."})
+
+
+def _actions(audit):
+    return [{"id": a.id, "item_id": a.item_id, "status": a.status,
+             "link": "opened" if a.audit_id == audit.id else "linked", "title": a.title,
+             "owner": a.owner, "due_at": a.due_at, "due_local": a.due_local,
+             "url": url_for("web.action", action_id=a.id)} for a in audit.actions]
+
+
+class PreviousAuditSchema(Output):
+    """The audit of the same checklist at the same location just before this one."""
+
+    id = fields.UUID()
+    submitted_at = fields.AwareDateTime()
+    score_percent = fields.Float(allow_none=True, validate=PERCENT, metadata={
+        "description": "null when nothing was scored."})
 
 
 class AuditSchema(Output):
@@ -201,5 +231,13 @@ class AuditSchema(Output):
     photos = fields.List(fields.Nested(PhotoSchema))
     photos_missing = fields.List(fields.String(validate=validate.Length(max=ID_MAX)), metadata={
         "description": "Failed items whose checklist asks for a photo that have none attached yet."})
-    actions = fields.List(fields.Nested(AuditActionSchema), metadata={
+    actions = Derived(fields.List(fields.Nested(AuditActionSchema)), of=_actions, metadata={
         "description": "The corrective actions this audit opened or was linked to."})
+    url = Derived(fields.String(validate=validate.Length(max=200)),
+                  of=lambda audit: url_for("web.audit", audit_id=audit.id),
+                  metadata={"description": "The audit's page."})
+
+    previous = fields.Nested(PreviousAuditSchema, allow_none=True, metadata={
+        "description": "Only in the answers of POST /audits and GET /audits/{id}: the audit of "
+                       "the same checklist at the same location submitted just before this one, "
+                       "or null for the first one there. The same on a replay."})

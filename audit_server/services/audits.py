@@ -77,9 +77,12 @@ def submit_audit(user, data):
             stored = insert_audit(audit, user)
             if stored is None:
                 db.session.rollback()
-                return _replay(user, data), False
+                replayed = _replay(user, data)
+                replayed.previous = previous_audit(user, replayed)
+                return replayed, False
             actions = follow_up_audit(audit, checklist, stored.actions_pending)
             audit.actions = sorted(actions, key=lambda a: a.id)
+            audit.previous = previous_audit(user, audit)
             db.session.commit()
             return audit, True
         except (sa.exc.IntegrityError, StaleDataError):
@@ -244,8 +247,25 @@ def _row(obj, keys):
     return {key: getattr(obj, key) for key in keys}
 
 
+def previous_audit(user, audit):
+    """The audit of the same checklist at the same location just before `audit` (by
+    submission time, then id, the order of every list of audits), if the user may see
+    it: what the phone's summary compares a score with. Relative to `audit`, so a
+    replay of it gets the same answer whatever was submitted since."""
+    earlier = sa.or_(Audit.submitted_at < audit.submitted_at,
+                     sa.and_(Audit.submitted_at == audit.submitted_at, Audit.id > audit.id))
+    stmt = (sa.select(Audit.id, Audit.submitted_at, Audit.score_percent)
+            .where(Audit.location_id == audit.location_id,
+                   Audit.checklist_id == audit.checklist_id, earlier)
+            .order_by(Audit.submitted_at.desc(), Audit.id).limit(1))
+    return db.session.execute(access.in_scope(stmt, user, Audit.location_id)).one_or_none()
+
+
 def _audit_query(user):
-    stmt = sa.select(Audit).options(selectinload(Audit.actions), selectinload(Audit.photos))
+    stmt = sa.select(Audit).options(
+        selectinload(Audit.actions).options(selectinload(CorrectiveAction.owner),
+                                            selectinload(CorrectiveAction.location)),
+        selectinload(Audit.photos))
     return access.in_scope(stmt, user, Audit.location_id)
 
 
@@ -253,6 +273,13 @@ def get_audit(user, audit_id):
     audit = db.session.scalar(_audit_query(user).where(Audit.id == audit_id))
     if audit is None:
         raise NotFound("No such audit.")
+    return audit
+
+
+def read_audit(user, audit_id):
+    """An audit the user may see, with the `previous` one of its checklist there."""
+    audit = get_audit(user, audit_id)
+    audit.previous = previous_audit(user, audit)
     return audit
 
 

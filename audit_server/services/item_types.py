@@ -143,17 +143,22 @@ def _band_errors(item):
     return errors
 
 
-def failing_ranges(item):
-    """The numbers that fail a banded item, as [above, up_to] pairs (None: unbounded):
-    a value v fails when above < v <= up_to. Empty when the item is not scored."""
+def band_ranges(item):
+    """A banded item's bands as (above, up_to, fraction) (None: unbounded): a value v is
+    in a band when above < v <= up_to, and earns its fraction of the weight. Empty when
+    the item is not scored."""
     if not is_scored(item):
         return []
     ranges, above = [], None
     for band in item["bands"]:  # the last band has no max (see _band_errors)
-        if is_failure(exact(band["fraction"])):
-            ranges.append([above, band.get("max")])
+        ranges.append((above, band.get("max"), exact(band["fraction"])))
         above = band.get("max")
     return ranges
+
+
+def failing_ranges(item):
+    """The numbers that fail a banded item, as [above, up_to] pairs (see band_ranges)."""
+    return [[above, up_to] for above, up_to, fraction in band_ranges(item) if is_failure(fraction)]
 
 
 # choice: one of the item's options, scored by their points

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from math import floor, lcm
 
-from .item_types import HALF, NA, ZERO, exact, is_failure, is_scored, item_fraction
+from .item_types import (HALF, NA, ZERO, band_ranges, exact, is_failure, is_scored, item_fraction,
+                         type_of)
 
 
 def iter_items(definition):
@@ -134,3 +135,36 @@ def exact_sum(fractions):
     denominator = lcm(*(f.denominator for f in fractions)) if fractions else 1
     return Fraction(sum(f.numerator * (denominator // f.denominator) for f in fractions),
                     denominator)
+
+
+@dataclass(frozen=True)
+class ItemPoints:
+    """What one scored item can earn, in whole points of its checklist's common scale:
+    `max` (its weight), `by_choice` {form value: points} for a "choices" widget (N/A
+    has none: it counts for nothing), `bands` [[above, up_to, points]] for a number."""
+    max: int
+    by_choice: dict
+    bands: list
+
+
+def points_table(definition):
+    """{item id: ItemPoints} of every scored item of a checklist, for the audit page to add
+    up a score so far as score_answers does, without a rule of its own: the sum of the
+    points of the answered items that apply, over the sum of their `max`, rounded as
+    percent_of rounds. Every value is a whole number (the weights and fractions times the
+    common denominator of them all), so the page adds them exactly."""
+    earned = {}
+    for _, item in iter_items(definition):
+        if not is_scored(item):
+            continue
+        w = weight(item)
+        choices = {form: w * item_fraction(item, value) for form, value, _ in type_of(item).choices(item)}
+        bands = [[above, up_to, w * fraction] for above, up_to, fraction in band_ranges(item)
+                 ] if type_of(item).widget == "number" else []
+        earned[item["id"]] = (w, choices, bands)
+    scale = lcm(*(f.denominator for w, choices, bands in earned.values()
+                  for f in (w, *choices.values(), *(b[2] for b in bands)))) if earned else 1
+    whole = lambda f: int(f * scale)  # noqa: E731
+    return {item_id: ItemPoints(whole(w), {form: whole(p) for form, p in choices.items()},
+                                [[above, up_to, whole(p)] for above, up_to, p in bands])
+            for item_id, (w, choices, bands) in earned.items()}

@@ -7,6 +7,7 @@ from ..services import item_types, org
 from ..services.audits import answer_sheet, get_audit
 from ..services.checklists import current_checklist_of_kind
 from ..services.errors import NotFound
+from ..services.scoring import points_table
 from . import bp, query_id
 
 
@@ -33,7 +34,8 @@ def audit_page(kind, template):
     checklist = current_checklist_of_kind(kind)
     return render_template(template, location=location, checklist=checklist,
                            definition=checklist.definition, item_widget=item_types.widget,
-                           is_required=item_types.is_required)
+                           is_required=item_types.is_required,
+                           points=points_table(checklist.definition))
 
 
 @bp.route("/audit/walk-in")

@@ -12,8 +12,10 @@ const itemById = new Map(items.map((el) => [el.dataset.item, el]));
 const draftKey = `${form.dataset.checklist}:${form.dataset.location}`;
 
 // How each kind of widget holds an answer. The page says which kind an item has
-// (data-widget) and which of its values fail (data-fails), from the server's table of
-// item types (services/item_types.py): no rule of an item type is repeated here.
+// (data-widget), which of its values fail (data-fails), from the server's table of
+// item types (services/item_types.py), and what each answer earns (data-max, data-points,
+// data-bands), from its scoring (services/scoring.points_table): no rule of an item type
+// or of scoring is repeated here.
 const widgets = {
   choices: {
     read(el) {
@@ -25,6 +27,10 @@ const widgets = {
       if (radio) radio.checked = true;
     },
     fails: (el) => el.querySelector("input[type=radio]:checked").hasAttribute("data-fails"),
+    points(el) {
+      const points = el.querySelector("input[type=radio]:checked").dataset.points;
+      return points === undefined ? undefined : Number(points);  // N/A earns none and counts for nothing
+    },
   },
   number: {
     read(el) {
@@ -34,11 +40,14 @@ const widgets = {
     write(el, value) { el.querySelector("input[type=number]").value = String(value); },
     fails: (el, value) => JSON.parse(el.dataset.fails).some(
       ([above, upTo]) => (above === null || value > above) && (upTo === null || value <= upTo)),
+    points: (el, value) => JSON.parse(el.dataset.bands).find(
+      ([above, upTo]) => (above === null || value > above) && (upTo === null || value <= upTo))?.[2],
   },
   text: {
     read: (el) => el.querySelector("textarea").value.trim() || undefined,
     write(el, value) { el.querySelector("textarea").value = value; },
     fails: () => false,
+    points: () => undefined,
   },
 };
 const widgetOf = (el) => widgets[el.dataset.widget];
@@ -55,6 +64,24 @@ function isFailed(el) {
   const value = valueOf(el.dataset.item);
   return value !== undefined && widgetOf(el).fails(el, value);
 }
+
+/** The score of the answers given so far, as the server will score them: the points of
+ * the answered items that apply (whole numbers on the checklist's scale) over their
+ * weights, rounded half up to one decimal like scoring.percent_of; null if none counts. */
+function scoreSoFar() {
+  let points = 0;
+  let max = 0;
+  for (const el of items.filter((e) => applies(e) && "max" in e.dataset)) {
+    const value = valueOf(el.dataset.item);
+    const earned = value === undefined ? undefined : widgetOf(el).points(el, value);
+    if (earned === undefined) continue;
+    points += earned;
+    max += Number(el.dataset.max);
+  }
+  return max ? Math.floor((2000 * points + max) / (2 * max)) / 10 : null;
+}
+
+const percentText = (percent) => (percent === null ? "—" : `${Math.round(percent)} %`);
 
 function updateConditions() {
   for (const el of items) {
@@ -109,6 +136,7 @@ export function setValue(itemId, value) {
   widgetOf(el).write(el, value);
   updateConditions();
   save();
+  updateReview();
 }
 
 function restore(raw) {
@@ -163,6 +191,75 @@ async function takePhoto(el, file) {
   await showPhotoStatus(el);
 }
 
+/** Of the failed `itemIds`, those that ask for a photo and have none on the phone for the
+ * audit `auditId` (a photo the server refused is missing too: the list of refused photos
+ * says why). */
+async function photosMissing(itemIds, auditId) {
+  const photos = (await store.all("photos")).filter((p) => p.auditId === auditId && !p.refused);
+  return itemIds.filter((itemId) => "photo" in (itemById.get(itemId)?.dataset ?? {})
+    && !photos.some((p) => p.itemId === itemId));
+}
+
+const review = document.getElementById("review");
+const backToReview = document.getElementById("back-to-review");
+
+function reviewList(name, itemIds) {
+  const block = review.querySelector(`[data-list="${name}"]`);
+  block.hidden = itemIds.length === 0;
+  block.querySelector("ul").replaceChildren(...itemIds.map((itemId) => {
+    const link = Object.assign(document.createElement("a"), { href: `#item-${itemId}`, textContent: labelOf(itemId) });
+    link.dataset.goTo = itemId;
+    const entry = document.createElement("li");
+    entry.append(link);
+    return entry;
+  }));
+}
+
+/** The review before sending: the score so far, what is still to answer, what failed and
+ * which of those still want a photo (read from the phone's photos, so it comes last); each
+ * entry a link back to its item. */
+let reviewed = 0;
+async function updateReview() {
+  const run = ++reviewed;
+  const failed = items.filter((el) => applies(el) && isFailed(el)).map((el) => el.dataset.item);
+  const unanswered = unfinishedItems().map((el) => el.dataset.item);
+  const percent = scoreSoFar();
+  const field = (name) => review.querySelector(`[data-review="${name}"]`);
+  field("percent").textContent = percentText(percent);
+  field("percent").dataset.percent = percent ?? "";
+  field("critical").hidden = !failed.some((itemId) => "critical" in itemById.get(itemId).dataset);
+  reviewList("unanswered", unanswered);
+  reviewList("failed", failed);
+  field("nothing-failed").hidden = failed.length > 0 || percent === null;
+  field("hint").hidden = failed.length === 0 && unanswered.length === 0;
+  const missing = await photosMissing(failed, draft.id);
+  if (run === reviewed) reviewList("photos", missing);  // unless a later change was reviewed since
+}
+
+/** Back to an item from the review: it comes into view with its answer focused, and a
+ * button under it returns to the review. */
+function goTo(itemId) {
+  const el = itemById.get(itemId);
+  el.append(backToReview);
+  backToReview.hidden = false;
+  el.scrollIntoView({ block: "start" });
+  const control = el.querySelector("input[type=radio]:checked") ?? el.querySelector("input:not([type=file]), textarea");
+  control.focus({ preventScroll: true });
+}
+
+review.addEventListener("click", (event) => {
+  const link = event.target.closest("a[data-go-to]");
+  if (!link) return;
+  event.preventDefault();
+  goTo(link.dataset.goTo);
+});
+backToReview.addEventListener("click", () => {
+  backToReview.hidden = true;
+  review.append(backToReview);
+  review.scrollIntoView({ block: "start" });
+  review.focus({ preventScroll: true });
+});
+
 /** Items that need an answer, or whose number is out of range, before the audit can go. */
 function unfinishedItems() {
   return items.filter((el) => applies(el) && (
@@ -194,20 +291,75 @@ function listInto(list, itemIds) {
   list.replaceChildren(...itemIds.map((itemId) => Object.assign(document.createElement("li"), { textContent: labelOf(itemId) })));
 }
 
-async function showSent(audit) {
-  const score = audit.score;
-  const field = (name) => summary.querySelector(`[data-field="${name}"]`);
-  field("percent").textContent = score.percent === null ? "—" : `${Math.round(score.percent)} %`;
-  field("critical").hidden = !score.critical_failed;
-  listInto(field("failed"), score.failed_items);
-  field("failed").hidden = score.failed_items.length === 0;
-  field("none-failed").hidden = score.failed_items.length > 0;
-  // A photo the server refused is missing too (the list of refused photos says why).
-  const photos = (await store.all("photos")).filter((p) => p.auditId === audit.id && !p.refused);
-  const missing = score.failed_items.filter((itemId) => "photo" in (itemById.get(itemId)?.dataset ?? {})
-    && !photos.some((p) => p.itemId === itemId));
+const lang = document.documentElement.lang;
+const inPageLanguage = (text) => (typeof text === "string" ? text : text?.[lang] ?? text?.en ?? Object.values(text ?? {})[0]);
+/** A moment as the location's clock has it, in the page's language. */
+const onLocationClock = (iso, parts) => new Intl.DateTimeFormat(lang, { timeZone: form.dataset.timezone, ...parts })
+  .format(new Date(iso));
+const DAY = { day: "numeric", month: "short" };
+const TIME = { hour: "2-digit", minute: "2-digit" };
+const field = (name) => summary.querySelector(`[data-field="${name}"]`);
+
+/** What failed, each with its item's guidance (what good looks like) when it has one. */
+function listFailed(itemIds) {
+  field("failed").replaceChildren(...itemIds.map((itemId) => {
+    const entry = document.createElement("li");
+    entry.append(Object.assign(document.createElement("strong"), { textContent: labelOf(itemId) }));
+    const guidance = itemById.get(itemId)?.querySelector(".guidance")?.textContent.trim();
+    if (guidance) entry.append(Object.assign(document.createElement("p"), { className: "guidance", textContent: guidance }));
+    return entry;
+  }));
+}
+
+/** The score, what failed and the photos still missing: read from the page's answers while
+ * the audit waits on the phone, then from the server's answer once it is sent. */
+async function showResult(auditId, { percent, critical, failedItems }) {
+  field("percent").textContent = percentText(percent);
+  field("percent").dataset.percent = percent ?? "";
+  field("critical").hidden = !critical;
+  listFailed(failedItems);
+  field("failed").hidden = failedItems.length === 0;
+  field("none-failed").hidden = failedItems.length > 0;
+  const missing = await photosMissing(failedItems, auditId);
   field("photos-missing").hidden = missing.length === 0;
   listInto(field("photos-missing").querySelector("ul"), missing);
+}
+
+/** The score beside the last audit of this checklist here, with up or down. */
+function comparison(audit) {
+  const compare = field("compare");
+  const previous = audit.previous;
+  compare.className = "summary-compare";
+  if (!previous) return summary.dataset.first;
+  const date = onLocationClock(previous.submitted_at, DAY);
+  const [now, before] = [audit.score.percent, previous.score_percent];
+  if (now === null || before === null) return summary.dataset.last.replace("%s", date);
+  if (Math.round(now) === Math.round(before)) return summary.dataset.same.replace("%s", date);
+  const direction = now > before ? "up" : "down";
+  compare.classList.add(direction);
+  return summary.dataset[direction].replace("%p", percentText(before)).replace("%s", date);
+}
+
+function actionEntry(action) {
+  const entry = document.createElement("li");
+  entry.append(Object.assign(document.createElement("a"), { href: action.url, textContent: inPageLanguage(action.title) }));
+  const meta = summary.dataset.ownerDue.replace("%o", action.owner.name || action.owner.email)
+    .replace("%s", onLocationClock(action.due_at, { weekday: "short", ...DAY, ...TIME }));
+  entry.append(Object.assign(document.createElement("span"), { className: "action-meta", textContent: meta }));
+  if (action.link === "linked") {
+    entry.append(Object.assign(document.createElement("span"), { className: "action-meta", textContent: summary.dataset.linked }));
+  }
+  return entry;
+}
+
+async function showSent(audit) {
+  field("sent").textContent = summary.dataset.sent.replace("%s", onLocationClock(audit.received_at, TIME));
+  field("compare").textContent = comparison(audit);
+  field("actions").hidden = audit.actions.length === 0;
+  field("actions").querySelector("ul").replaceChildren(...audit.actions.map(actionEntry));
+  field("audit-link").href = audit.url;
+  await showResult(audit.id, { percent: audit.score.percent, critical: audit.score.critical_failed,
+    failedItems: audit.score.failed_items });
   summary.dataset.state = "sent";
 }
 
@@ -215,7 +367,7 @@ function showSummary(state, message) {
   for (const el of [form, ...document.querySelectorAll("[data-before-summary]")]) el.hidden = true;
   summary.hidden = false;
   summary.dataset.state = state;
-  if (message) summary.querySelector('[data-field="refusal"]').textContent = message;
+  if (message) field("refusal").textContent = message;
   summary.focus();
 }
 
@@ -234,11 +386,13 @@ async function submit(event) {
   error.hidden = true;
   const body = submission();
   clearTimeout(saving);
-  const failing = new Set(items.filter((el) => applies(el) && isFailed(el)).map((el) => el.dataset.item));
-  for (const photo of (await store.all("photos")).filter((p) => p.auditId === draft.id && !failing.has(p.itemId))) {
+  const failed = items.filter((el) => applies(el) && isFailed(el));
+  const failedItems = failed.map((el) => el.dataset.item);
+  for (const photo of (await store.all("photos")).filter((p) => p.auditId === draft.id && !failedItems.includes(p.itemId))) {
     await store.remove("photos", photo.id);
   }
   await store.remove("drafts", draftKey);
+  await showResult(body.id, { percent: scoreSoFar(), critical: failed.some((el) => "critical" in el.dataset), failedItems });
   showSummary("queued");
   sessionStorage.setItem("momento:shown-audit", body.id);
   await enqueueAudit(form.dataset.api, body);
@@ -264,6 +418,7 @@ async function correctRefused() {
   await store.put("drafts", draftKey, draft);
   await store.remove("outbox", old.id);
   updateConditions();
+  updateReview();
   summary.hidden = true;
   form.hidden = false;
   document.dispatchEvent(new CustomEvent("momento:correcting"));
@@ -300,11 +455,12 @@ export async function openAudit() {
   for (const el of items.filter((e) => "photo" in e.dataset)) {
     showPhotoStatus(el);
     el.querySelector("input[type=file]").addEventListener("change", (event) => {
-      if (event.target.files[0]) takePhoto(el, event.target.files[0]);
+      if (event.target.files[0]) takePhoto(el, event.target.files[0]).then(updateReview);
     });
   }
-  form.addEventListener("change", () => { updateConditions(); save(); });
-  form.addEventListener("input", save);
+  form.addEventListener("change", () => { updateConditions(); save(); updateReview(); });
+  form.addEventListener("input", () => { save(); updateReview(); });
+  updateReview();
   form.addEventListener("submit", submit);
   const refused = await refusedHere();
   if (refused) showSummary("refused", auditRefusal(refused.refused));
