@@ -305,3 +305,50 @@ def test_exports_stream_through_a_real_server(gunicorn_server, organisation, dat
                        headers=organisation.headers("regional"), timeout=60)
     assert bad.status_code == 422 and bad.json()["error"]["fields"] == {
         "period": [bad.json()["error"]["fields"]["period"][0]]}
+
+
+class FakeResult:
+    """partitions() as a streamed Result gives them; fails after `fail_after` chunks."""
+
+    def __init__(self, chunks, fail_after=None):
+        self.chunks, self.fail_after, self.fetched = chunks, fail_after, 0
+
+    def partitions(self, size):
+        for chunk in self.chunks:
+            if self.fail_after is not None and self.fetched == self.fail_after:
+                raise RuntimeError("connection lost")
+            self.fetched += 1
+            yield chunk
+
+
+class FakeConnection:
+    closed = False
+
+    def close(self):
+        self.closed = True
+
+
+def test_read_ahead_gives_every_row_in_order_then_closes():
+    chunks = [[(i, "fila ñ") for i in range(n, n + 3)] for n in range(0, 30, 3)]
+    connection = FakeConnection()
+    assert list(exports._read_ahead(FakeResult(chunks), connection)) == [r for c in chunks for r in c]
+    assert connection.closed
+
+
+def test_read_ahead_raises_the_fetchs_error_where_rows_are_read():
+    connection = FakeConnection()
+    rows = exports._read_ahead(FakeResult([[1, 2], [3], [4]], fail_after=2), connection)
+    assert [next(rows) for _ in range(3)] == [1, 2, 3]
+    with pytest.raises(RuntimeError, match="connection lost"):
+        next(rows)
+    assert connection.closed
+
+
+def test_read_ahead_stops_fetching_when_the_reader_goes():
+    """A client that hangs up: the fetching thread stops (it holds at most a chunk queued and
+    one in hand) and the connection is closed."""
+    result, connection = FakeResult([[n] for n in range(1000)]), FakeConnection()
+    rows = exports._read_ahead(result, connection)
+    assert next(rows) == 0
+    rows.close()
+    assert connection.closed and result.fetched <= 3
