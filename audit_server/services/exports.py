@@ -313,7 +313,8 @@ def action_export(export, language, audit_url, action_url, now=None):
                    item_id, (title or {}).get(language) or (title or {}).get("en") or "",
                    critical, status, status in PENDING and due < now, by, local(opened, timezone),
                    local(local_due, timezone), local(first_done, timezone),
-                   local(closed, timezone), local(verified, timezone), repeats, audit_url(audit_id), action_url(action_id)]
+                   local(closed, timezone), local(verified, timezone), repeats,
+                   audit_url(audit_id), action_url(action_id)]
     return ACTION_COLUMNS, rows()
 
 
