@@ -10,7 +10,9 @@ write-only mode into a temporary file, streamed once complete. See docs/exports.
 """
 import csv
 import io
+import queue
 import tempfile
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -123,6 +125,8 @@ def _stream(stmt):
     except BaseException:
         connection.close()
         raise
+    if connection.dialect.name == "postgresql":
+        return _read_ahead(result, connection)
 
     def rows():
         try:
@@ -130,6 +134,45 @@ def _stream(stmt):
         finally:
             connection.close()
     return rows()
+
+
+def _read_ahead(result, connection):
+    """The rows of a server-side cursor, each chunk fetched by a thread while the one
+    before is written: the database computes the next rows on the other CPU meanwhile,
+    instead of waiting for the next FETCH (the wait releases the GIL). At most three
+    chunks are held: the one being written, one queued, one being fetched."""
+    chunks = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def put(item):
+        while not stop.is_set():
+            try:
+                chunks.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                pass
+        return False
+
+    def fetch():
+        try:
+            for chunk in result.partitions(CHUNK_ROWS):
+                if not put(chunk):
+                    return
+            put(None)
+        except Exception as error:  # raised where the rows are read
+            put(error)
+
+    thread = threading.Thread(target=fetch, name="export-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while (chunk := chunks.get()) is not None:
+            if isinstance(chunk, BaseException):
+                raise chunk
+            yield from chunk
+    finally:
+        stop.set()  # the reader is done, or gone (a client that hung up)
+        thread.join()
+        connection.close()
 
 
 # --- the rows ---------------------------------------------------------------------------
@@ -152,31 +195,41 @@ def item_columns(checklist_ids):
             for item_id in columns[checklist_id]]
 
 
-def _raw(column):
-    """A UTC time column as the driver gives it (read faster than through UTCDateTime)."""
+def _on_clock(column, postgresql):
+    """A UTC time column as an export reads it, for _clock_reader: on PostgreSQL already
+    on the location's clock, to the second, converted by the query (a naive timestamp;
+    the server and zoneinfo read the same tz database); on SQLite, which knows no time
+    zones, the naive UTC text it stores (read faster than through UTCDateTime)."""
+    if postgresql:
+        return sa.func.date_trunc("second", sa.func.timezone(Location.timezone, column),
+                                  type_=sa.DateTime())
     return sa.type_coerce(column, sa.String)
 
 
-def _local(moment, zone):
-    """A UTC instant as the driver gives it (naive UTC text on SQLite, an aware datetime
-    on PostgreSQL) as the naive date and time on a clock, to the second."""
-    if moment is None:
-        return None
-    if moment.__class__ is str:
-        moment = datetime.fromisoformat(moment + "+00:00")
-    return moment.astimezone(zone).replace(tzinfo=None, microsecond=0)
+def _clock_reader(postgresql):
+    """local(moment, timezone): a column read by _on_clock as the naive date and time on
+    the clock named, to the second. ZoneInfo by name is cached for one export (zoneinfo's
+    own cache is shared and bounded)."""
+    if postgresql:
+        return lambda moment, name: moment
+    zones = {}
+
+    def local(moment, name):
+        if moment is None:
+            return None
+        zone = zones.get(name)
+        if zone is None:
+            zone = zones[name] = ZoneInfo(name)
+        return datetime.fromisoformat(moment + "+00:00").astimezone(zone).replace(
+            tzinfo=None, microsecond=0)
+    return local
 
 
-def _zones():
-    """ZoneInfo by name, for one export (zoneinfo's own cache is shared and bounded)."""
-    cache = {}
-
-    def zone(name):
-        clock = cache.get(name)
-        if clock is None:
-            clock = cache[name] = ZoneInfo(name)
-        return clock
-    return zone
+def _id_text(column, postgresql):
+    """An audit's UUID column: as text on PostgreSQL (its canonical form, cheaper than a
+    uuid.UUID made then printed per row); SQLite stores it without dashes, so there it
+    is read as a UUID."""
+    return sa.cast(column, sa.Text) if postgresql else column
 
 
 def audit_export(export, audit_url):
@@ -192,10 +245,12 @@ def audit_export(export, audit_url):
     photos = (sa.select(sa.func.count()).select_from(Photo).where(Photo.audit_id == Audit.id)
               .correlate(Audit).scalar_subquery())
     auditor = sa.func.coalesce(sa.func.nullif(User.name, ""), User.email)
+    postgresql = db.engine.dialect.name == "postgresql"
     stmt = export.where(
-        sa.select(Audit.id, Location.code, Location.name, Region.code, Region.name,
-                  Location.timezone, Audit.checklist_id, Audit.checklist_version, auditor,
-                  _raw(Audit.started_at), _raw(Audit.submitted_at), Audit.score_percent,
+        sa.select(_id_text(Audit.id, postgresql), Location.code, Location.name, Region.code,
+                  Region.name, Location.timezone, Audit.checklist_id, Audit.checklist_version,
+                  auditor, _on_clock(Audit.started_at, postgresql),
+                  _on_clock(Audit.submitted_at, postgresql), Audit.score_percent,
                   Audit.critical_failed, photos, sa.cast(Audit.answers, sa.Text))
         .select_from(Audit).join(Location, Location.id == Audit.location_id)
         .join(Region, Region.id == Location.region_id).join(User, User.id == Audit.auditor_id),
@@ -203,26 +258,27 @@ def audit_export(export, audit_url):
     ).order_by(Audit.submitted_at, Audit.id)
     result = _stream(stmt)
     header = AUDIT_COLUMNS + [f"{checklist_id}.{item_id}" for checklist_id, item_id in items]
-    zone = _zones()
+    local = _clock_reader(postgresql)
     width = len(items)
 
     def rows():
         loads = orjson.loads
         for (audit_id, code, name, region_code, region_name, timezone, checklist_id, version,
              by, started, submitted, score, critical, photo_count, answers) in result:
-            clock = zone(timezone)
             cells = [None] * width
             where = positions[checklist_id]
             failed = []
             for item_id, answer in loads(answers).items():
                 if answer["failed"]:
                     failed.append((answer["position"], item_id))
-                if item_id in where and answer["applies"]:
-                    cells[where[item_id]] = answer["value"]
+                if answer["applies"]:
+                    column = where.get(item_id)
+                    if column is not None:
+                        cells[column] = answer["value"]
             if len(failed) > 1:
                 failed.sort()
             yield [code, name, region_code, region_name, timezone, checklist_id, version, by,
-                   _local(started, clock), _local(submitted, clock), score, critical,
+                   local(started, timezone), local(submitted, timezone), score, critical,
                    " ".join([item_id for _, item_id in failed]), photo_count,
                    audit_url(audit_id), *cells]
     return header, rows()
@@ -235,30 +291,30 @@ def action_export(export, language, audit_url, action_url, now=None):
     now = now or utcnow()
     owner = sa.func.coalesce(sa.func.nullif(User.name, ""), User.email)
     a = CorrectiveAction
+    postgresql = db.engine.dialect.name == "postgresql"
     stmt = export.where(
         sa.select(a.id, Location.code, Location.name, Region.code, Region.name, Location.timezone,
                   a.checklist_id, a.item_id, a.title, a.critical, a.status, a.due_at, owner,
-                  _raw(a.opened_at), _raw(a.first_done_at), _raw(a.closed_at),
-                  _raw(a.verified_at), a.repeat_count,
-                  a.audit_id)
+                  *(_on_clock(column, postgresql) for column in (
+                      a.opened_at, a.due_at, a.first_done_at, a.closed_at, a.verified_at)),
+                  a.repeat_count, _id_text(a.audit_id, postgresql))
         .select_from(a).join(Location, Location.id == a.location_id)
         .join(Region, Region.id == Location.region_id).join(User, User.id == a.owner_id),
         a.location_id, a.checklist_id, a.opened_at,
     ).order_by(a.opened_at, a.id)
     result = _stream(stmt)
-    zone = _zones()
+    local = _clock_reader(postgresql)
 
     def rows():
         for (action_id, code, name, region_code, region_name, timezone, checklist_id, item_id,
-             title, critical, status, due, by, opened, first_done, closed, verified, repeats,
-             audit_id) in result:
-            clock = zone(timezone)
+             title, critical, status, due, by, opened, local_due, first_done, closed, verified,
+             repeats, audit_id) in result:
             yield [action_id, code, name, region_code, region_name, timezone, checklist_id,
                    item_id, (title or {}).get(language) or (title or {}).get("en") or "",
-                   critical, status, status in PENDING and due < now, by, _local(opened, clock),
-                   _local(due, clock),
-                   _local(first_done, clock), _local(closed, clock),
-                   _local(verified, clock), repeats, audit_url(audit_id), action_url(action_id)]
+                   critical, status, status in PENDING and due < now, by, local(opened, timezone),
+                   local(local_due, timezone), local(first_done, timezone),
+                   local(closed, timezone), local(verified, timezone), repeats,
+                   audit_url(audit_id), action_url(action_id)]
     return ACTION_COLUMNS, rows()
 
 

@@ -3,7 +3,7 @@ with openpyxl, their rows against the report's and the lists' totals for the sam
 filters, each filter, the scope of each role, bad filters, and messy text."""
 import csv
 import io
-from datetime import datetime
+from datetime import datetime, timezone
 
 import openpyxl
 import pytest
@@ -89,6 +89,43 @@ def test_an_audit_row_as_xlsx(client, organisation, data):
     assert a2[f"{WALK_IN}.queue_managed"] == "na"
     assert a2[f"{WALK_IN}.floor_clean"] is False
     assert a2[f"{WALK_IN}.first_noticed"] == "A tidy shop and a smile"
+
+
+# (UTC submission, its local time): each side of both of 2026's clock changes, in Madrid
+# (29 March, 25 October, at 01:00 UTC) and in New York (8 March, 1 November).
+DST = {
+    "N1": [("2026-03-29 00:59:30", "2026-03-29 01:59:30"), ("2026-03-29 01:00:30", "2026-03-29 03:00:30"),
+           ("2026-10-25 00:30:00", "2026-10-25 02:30:00"), ("2026-10-25 01:30:00", "2026-10-25 02:30:00")],
+    "NY1": [("2026-03-08 06:59:30", "2026-03-08 01:59:30"), ("2026-03-08 07:00:30", "2026-03-08 03:00:30"),
+            ("2026-11-01 05:30:00", "2026-11-01 01:30:00"), ("2026-11-01 06:30:00", "2026-11-01 01:30:00")],
+}
+
+
+def test_local_times_across_clock_changes_in_two_timezones(client, organisation):
+    """Times on the location's clock either side of a DST change (PostgreSQL converts them in
+    the query, SQLite in Python): the same wall time twice in autumn, an hour skipped in spring."""
+    organisation.add_locations("NY1,Nueva York – Queens 🗽,N,Street 9,+1 555 000 0009,America/New_York")
+    ids = {}
+    for code, moments in DST.items():
+        for utc, _ in moments:
+            at = datetime.fromisoformat(utc).replace(tzinfo=timezone.utc, microsecond=123456)
+            ids[submit(client, organisation, "admin", code, at=at)["id"]] = code
+    query = "from=2026-03-01&to=2026-11-30&tz=UTC"
+    for name in ("audits.csv", "audits.xlsx"):
+        rows = export(client, organisation, "admin", name, query)
+        got = {}
+        for row in rows:
+            code = ids[row["url"].rsplit("/", 1)[-1]]
+            assert row["timezone"] == {"N1": "Europe/Madrid", "NY1": "America/New_York"}[code]
+            got.setdefault(code, []).append((str(row["started_at"]), str(row["submitted_at"])))
+        # Oldest first; started two minutes before (across the change itself for the 2nd).
+        assert got["N1"] == [("2026-03-29 01:57:30", "2026-03-29 01:59:30"),
+                             ("2026-03-29 01:58:30", "2026-03-29 03:00:30"),
+                             ("2026-10-25 02:28:00", "2026-10-25 02:30:00"),
+                             ("2026-10-25 02:28:00", "2026-10-25 02:30:00")]
+        assert [local for _, local in got["N1"]] == [local for _, local in DST["N1"]]
+        assert [local for _, local in got["NY1"]] == [local for _, local in DST["NY1"]]
+        assert got["NY1"][1][0] == "2026-03-08 01:58:30"
 
 
 def test_the_checklist_filter_decides_the_item_columns(client, organisation, data):
@@ -271,3 +308,50 @@ def test_exports_stream_through_a_real_server(gunicorn_server, organisation, dat
                        headers=organisation.headers("regional"), timeout=60)
     assert bad.status_code == 422 and bad.json()["error"]["fields"] == {
         "period": [bad.json()["error"]["fields"]["period"][0]]}
+
+
+class FakeResult:
+    """partitions() as a streamed Result gives them; fails after `fail_after` chunks."""
+
+    def __init__(self, chunks, fail_after=None):
+        self.chunks, self.fail_after, self.fetched = chunks, fail_after, 0
+
+    def partitions(self, size):
+        for chunk in self.chunks:
+            if self.fail_after is not None and self.fetched == self.fail_after:
+                raise RuntimeError("connection lost")
+            self.fetched += 1
+            yield chunk
+
+
+class FakeConnection:
+    closed = False
+
+    def close(self):
+        self.closed = True
+
+
+def test_read_ahead_gives_every_row_in_order_then_closes():
+    chunks = [[(i, "fila ñ") for i in range(n, n + 3)] for n in range(0, 30, 3)]
+    connection = FakeConnection()
+    assert list(exports._read_ahead(FakeResult(chunks), connection)) == [r for c in chunks for r in c]
+    assert connection.closed
+
+
+def test_read_ahead_raises_the_fetchs_error_where_rows_are_read():
+    connection = FakeConnection()
+    rows = exports._read_ahead(FakeResult([[1, 2], [3], [4]], fail_after=2), connection)
+    assert [next(rows) for _ in range(3)] == [1, 2, 3]
+    with pytest.raises(RuntimeError, match="connection lost"):
+        next(rows)
+    assert connection.closed
+
+
+def test_read_ahead_stops_fetching_when_the_reader_goes():
+    """A client that hangs up: the fetching thread stops (it holds at most a chunk queued and
+    one in hand) and the connection is closed."""
+    result, connection = FakeResult([[n] for n in range(1000)]), FakeConnection()
+    rows = exports._read_ahead(result, connection)
+    assert next(rows) == 0
+    rows.close()
+    assert connection.closed and result.fetched <= 3
