@@ -4,6 +4,7 @@ import * as store from "./store.js";
 import { enqueueAudit, flush, newId } from "./outbox.js";
 import { downscale } from "./photo.js";
 import { auditRefusal } from "./refusals.js";
+import { inPageLanguage } from "./queue-words.js";
 
 const form = document.getElementById("audit-form");
 const summary = document.getElementById("summary");
@@ -292,7 +293,6 @@ function listInto(list, itemIds) {
 }
 
 const lang = document.documentElement.lang;
-const inPageLanguage = (text) => (typeof text === "string" ? text : text?.[lang] ?? text?.en ?? Object.values(text ?? {})[0]);
 /** A moment as the location's clock has it, in the page's language. */
 const onLocationClock = (iso, parts) => new Intl.DateTimeFormat(lang, { timeZone: form.dataset.timezone, ...parts })
   .format(new Date(iso));

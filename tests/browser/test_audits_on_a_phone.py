@@ -214,7 +214,11 @@ def test_a_photo_refused_before_reasons_were_kept_shows_the_servers_message(pers
     person.signs_in()
     page.evaluate("""async () => {
         const user = document.querySelector('meta[name=momento-user]').content;
-        const db = await new Promise(r => { const q = indexedDB.open('momento-user-' + user); q.onsuccess = () => r(q.result); });
+        const db = await new Promise(r => {  // as store.js opens it, whichever of the two comes first
+            const q = indexedDB.open('momento-user-' + user, 1);
+            q.onupgradeneeded = () => ['drafts', 'outbox', 'photos'].forEach(s => q.result.createObjectStore(s));
+            q.onsuccess = () => r(q.result);
+        });
         const blob = await new Promise(r => Object.assign(document.createElement('canvas'), {width: 8, height: 8}).toBlob(r, 'image/jpeg'));
         const id = crypto.randomUUID();
         const t = db.transaction('photos', 'readwrite');
