@@ -32,10 +32,10 @@ function runCountdown() {
 }
 
 document.addEventListener("momento:correcting", showChecklist);
-const draft = await openAudit();
-if (draft.stage === "checklist" || draft.stage === "looking") {
-  showChecklist();
-} else {
-  form.hidden = true;
-  document.getElementById("start-walk-in").addEventListener("click", runCountdown);
-}
+// A tap on "I'm walking in" counts even while the draft is still being opened (IndexedDB
+// can take a moment on a slow phone): the countdown starts as soon as the draft is there.
+const opening = openAudit();
+document.getElementById("start-walk-in").addEventListener("click", () => opening.then(runCountdown), { once: true });
+const draft = await opening;
+if (draft.stage === "checklist" || draft.stage === "looking") showChecklist();
+else form.hidden = true;
