@@ -29,6 +29,6 @@ def server_error_page():
     that page fails (its layout reads the signed-in user), werkzeug's plain 500 page."""
     try:
         return render_template("errors/server_error.html"), 500
-    except Exception:  # noqa: BLE001 (the page of an error must not raise another)
+    except Exception:  # the page of an error must not raise another
         log.exception("the error page failed too")
         return InternalServerError()
