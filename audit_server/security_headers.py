@@ -95,19 +95,25 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False, default=str)
 
 
-def json_log_handler(stream=None):
-    handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(JsonFormatter())
-    handler.addFilter(RequestIdFilter())
-    return handler
+class JsonLogHandler(logging.StreamHandler):
+    """JSON lines with the request id, on stderr unless told another stream."""
+
+    def __init__(self, stream=None):
+        super().__init__(stream or sys.stderr)
+        self.setFormatter(JsonFormatter())
+        self.addFilter(RequestIdFilter())
 
 
 def init_app(app):
     app.before_request(start_request)
     app.after_request(finish_response)
-    if app.config["LOG_JSON"]:
+    if app.config["LOG_JSON"] or (app.config["LOG_JSON"] is None and not app.testing):
         from flask.logging import default_handler
 
-        app.logger.removeHandler(default_handler)
-        app.logger.addHandler(json_log_handler())
+        # The app's logger is the process's "audit_server" logger: an app made before
+        # this one (tests make several) must not leave a second handler on it.
+        for handler in [default_handler, *app.logger.handlers]:
+            if handler is default_handler or isinstance(handler, JsonLogHandler):
+                app.logger.removeHandler(handler)
+        app.logger.addHandler(JsonLogHandler())
         app.logger.setLevel(app.config["LOG_LEVEL"])

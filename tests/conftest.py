@@ -60,7 +60,6 @@ def app_config(database_url, **settings):
         "SECRET_KEY": "test",
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "SESSION_COOKIE_SECURE": False,  # the browser tests talk plain http to 127.0.0.1
-        "LOG_JSON": False,  # Flask's plain logging: caplog sees the records, stderr stays quiet
         **settings,
     }
 

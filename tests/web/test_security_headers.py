@@ -10,7 +10,7 @@ import logging
 
 import pytest
 
-from audit_server.security_headers import CONTENT_SECURITY_POLICY, json_log_handler
+from audit_server.security_headers import CONTENT_SECURITY_POLICY, JsonLogHandler
 from tests.helpers import WALK_IN, failing, submit
 
 # endpoint: (who opens it, its path from the seeded data)
@@ -138,8 +138,9 @@ def raising_app(make_app, **settings):
 
 
 def test_the_log_lines_of_a_request_are_json_with_its_id(make_app):
-    other = raising_app(make_app, LOG_JSON=True)
-    [handler] = [h for h in other.logger.handlers if h.filters]
+    raising_app(make_app, LOG_JSON=True)
+    other = raising_app(make_app, LOG_JSON=True)  # a second app replaces the first's handler
+    [handler] = [h for h in other.logger.handlers if isinstance(h, JsonLogHandler)]
     handler.setStream(io.StringIO())
     try:
         client = other.test_client()
@@ -147,8 +148,9 @@ def test_the_log_lines_of_a_request_are_json_with_its_id(make_app):
         response = client.get("/api/v1/boom", headers={"X-Request-ID": "probe-2"})
         assert response.status_code == 500
         lines = [json.loads(line) for line in handler.stream.getvalue().splitlines()]
-    finally:
+    finally:  # the logger is the process's: leave it as the other tests' apps expect
         other.logger.removeHandler(handler)
+        other.logger.setLevel(logging.NOTSET)
     access = [line for line in lines if line["logger"] == "audit_server.access"]
     assert [(a["request_id"], a["method"], a["path"], a["status"]) for a in access] == [
         ("probe-1", "GET", "/login", 200), ("probe-2", "GET", "/api/v1/boom", 500)]
@@ -163,7 +165,7 @@ def test_the_log_lines_of_a_request_are_json_with_its_id(make_app):
 def test_the_json_formatter_writes_one_object_a_line_away_from_requests():
     stream = io.StringIO()
     log = logging.getLogger("audit_server.tests.formatter")
-    handler = json_log_handler(stream)
+    handler = JsonLogHandler(stream)
     log.addHandler(handler)
     try:
         log.warning("Línea con acentos y emoji 😀\nen dos renglones")
