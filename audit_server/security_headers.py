@@ -112,7 +112,7 @@ def init_app(app):
 
         # The app's logger is the process's "audit_server" logger: an app made before
         # this one (tests make several) must not leave a second handler on it.
-        for handler in [default_handler, *app.logger.handlers]:
+        for handler in list(app.logger.handlers):
             if handler is default_handler or isinstance(handler, JsonLogHandler):
                 app.logger.removeHandler(handler)
         app.logger.addHandler(JsonLogHandler())
