@@ -41,9 +41,10 @@ def create_app(config=None):
     _configure_sqlite(app)
     _configure_login()
 
-    from . import cli, photo_files, web
+    from . import cli, photo_files, security_headers, web
     from .api import errors, register_resources
 
+    security_headers.init_app(app)  # first: its request id is there for every other hook
     register_resources(rest_api)
     app.register_blueprint(photo_files.bp)
     errors.register(app)

@@ -84,6 +84,11 @@ class Config:
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
     MAIL_FROM = os.environ.get("MAIL_FROM") or None
+    # Logs: JSON lines on stderr with the request id (audit_server/security_headers.py).
+    # Unset: on, except in an app made with TESTING (the tests' output stays quiet and
+    # caplog sees Flask's plain records); LOG_JSON=false leaves Flask's plain logging.
+    LOG_JSON = _bool("LOG_JSON", None)
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
     # OpenAPI (flask-smorest)
     API_TITLE = "Momento API"
     API_VERSION = "v1"

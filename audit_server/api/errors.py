@@ -2,7 +2,7 @@
 import logging
 
 from flask import jsonify, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException
 
 from ..extensions import db
 from ..services.errors import ServiceError
@@ -81,7 +81,9 @@ def handle_unexpected(exc):
     db.session.rollback()
     log.exception("unhandled error on %s %s", request.method, request.path)
     if not is_api_request():
-        return InternalServerError()
+        from ..web.errors import server_error_page  # the web's errors import these
+
+        return server_error_page()
     return error_response(500, "Something went wrong on our side; it has been logged.")
 
 
