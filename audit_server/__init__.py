@@ -45,13 +45,14 @@ def create_app(config=None):
     _configure_sqlite(app)
     _configure_login()
 
-    from . import cli, photo_files, web
+    from . import cli, photo_files, throttling, web
     from .api import errors, register_resources
 
     register_resources(rest_api)
     app.register_blueprint(photo_files.bp)
     errors.register(app)
     web.init_app(app)
+    throttling.init_app(app)  # after every route is registered
     cli.register(app)
     _load_checklists(app)
     return app

@@ -101,6 +101,19 @@ class Config:
     # No time limit: an audit queued offline is sent with its page's token hours later.
     WTF_CSRF_CHECK_DEFAULT = False
     WTF_CSRF_TIME_LIMIT = None
+    # Throttling of failed sign-ins (the login form and POST /api/v1/auth/token share the
+    # buckets; throttling.py, docs/security.md): limits in Flask-Limiter's notation, ";"
+    # between several. Stored in Redis when RATELIMIT_STORAGE_URI names one (redis://host:
+    # 6379/0), which every process of a deployment then shares; else in each process's memory.
+    SIGNIN_LIMITS_PER_ACCOUNT = os.environ.get("SIGNIN_LIMITS_PER_ACCOUNT") or "5 per minute; 20 per hour"
+    SIGNIN_LIMITS_PER_ADDRESS = os.environ.get("SIGNIN_LIMITS_PER_ADDRESS") or "10 per minute; 100 per hour"
+    RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or "memory://"
+    RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX") or "momento"
+    RATELIMIT_STRATEGY = "moving-window"
+    # Redis unreachable: sign-in goes on, throttled in each process's memory meanwhile.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_HEADERS_ENABLED = False  # throttling.py sends Retry-After with its 429s
     # Languages of the pages; the browser's Accept-Language chooses until the user does.
     LANGUAGES = ("es", "en")
     BABEL_DEFAULT_LOCALE = "es"

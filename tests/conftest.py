@@ -66,6 +66,7 @@ def app_config(database_url, **settings):
         "SECRET_KEY": TEST_SECRET_KEY,
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "SESSION_COOKIE_SECURE": False,  # the browser tests talk plain http to 127.0.0.1
+        "RATELIMIT_ENABLED": False,  # tests/api/test_throttling.py turns it on
         **settings,
     }
 
@@ -166,8 +167,9 @@ def gunicorn(log, env):
 
 
 def gunicorn_env(app, database_url, **settings):
-    return dict(os.environ, DATABASE_URL=database_url, SECRET_KEY=TEST_SECRET_KEY, SESSION_COOKIE_SECURE="false",
-                PHOTO_DIR=str(Path(app.instance_path) / "photos"), **settings)
+    return {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": TEST_SECRET_KEY,
+            "SESSION_COOKIE_SECURE": "false", "RATELIMIT_ENABLED": "false",  # test_throttling.py: on
+            "PHOTO_DIR": str(Path(app.instance_path) / "photos"), **settings}
 
 
 @pytest.fixture(scope="session")
@@ -316,8 +318,8 @@ class WebSession:
         page = self.get(path, follow_redirects=True).get_data(as_text=True)
         return re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
 
-    def login(self, email, password=PASSWORD):
-        return self.post("/login", {"email": email, "password": password})
+    def login(self, email, password=PASSWORD, **kwargs):
+        return self.post("/login", {"email": email, "password": password}, **kwargs)
 
     def post(self, path, data=None, **kwargs):
         return self.open("POST", path, data=dict(data or {}, csrf_token=self.csrf_token()), **kwargs)
