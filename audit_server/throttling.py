@@ -15,6 +15,7 @@ from flask_babel import ngettext
 from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
 from flask_limiter.util import get_qualified_name, get_remote_address
+from werkzeug.exceptions import HTTPException
 
 from .api.errors import error_response, is_api_request
 
@@ -22,12 +23,17 @@ EMAIL_FIELD = 255  # as much of an email as the login form reads
 
 
 def _email_asked_for():
-    """The email of the sign-in, normalised as accounts.authenticate does."""
-    if request.is_json:
-        body = request.get_json(silent=True)
-        email = body.get("email") if isinstance(body, dict) else None
-    else:
-        email = request.form.get("email")
+    """The email of the sign-in, normalised as accounts.authenticate does. A body that
+    cannot be read is the view's to refuse (413, 400): an error here would be taken by
+    Flask-Limiter for its storage's, and have it count in memory instead."""
+    try:
+        if request.is_json:
+            body = request.get_json(silent=True)
+            email = body.get("email") if isinstance(body, dict) else None
+        else:
+            email = request.form.get("email")
+    except HTTPException:
+        email = None
     return str(email or "").strip().lower()[:EMAIL_FIELD]
 
 
