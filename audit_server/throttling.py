@@ -72,13 +72,14 @@ def retry_after():
     return max(1, math.ceil(max(resets, default=0) - time.time()))
 
 
-def too_many_attempts(exc):
+def too_many_attempts(_exc):
+    """The 429 of a throttled sign-in: the API's JSON error, or the login form again."""
     seconds = retry_after()
     if is_api_request():
         response = error_response(
             429, f"Too many failed sign-ins for this account or from this address: "
                  f"try again in {seconds} seconds.")
-    elif request.endpoint == "web.login":
+    else:  # the login form, the only other throttled view
         from .web.auth import MAX_FIELD, safe_next
 
         error = ngettext("Too many failed sign-ins. Try again in %(num)d second.",
@@ -86,8 +87,6 @@ def too_many_attempts(exc):
         response = current_app.make_response((render_template(
             "auth/login.html", error=error, email=request.form.get("email", "")[:MAX_FIELD],
             next_page=safe_next(request.values.get("next"))), 429))
-    else:
-        response = exc.get_response()
     response.headers["Retry-After"] = str(seconds)
     return response
 
