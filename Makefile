@@ -6,6 +6,10 @@ FLASK   := $(VENV)/bin/flask --app audit_server
 STAMP   := $(VENV)/.installed
 HOST    ?= 127.0.0.1
 PORT    ?= 5000
+# `make run` signs its session cookies with a random key kept in this file (made once,
+# readable by its owner only; instance/ is not committed), unless SECRET_KEY is set.
+SECRET_KEY_FILE ?= instance/secret_key
+DEV_KEY := SECRET_KEY="$${SECRET_KEY:-$$(cat $(SECRET_KEY_FILE))}"
 # The PostgreSQL server the second test run uses (it creates and drops its own database).
 TEST_PG_SERVER ?= postgresql://postgres@127.0.0.1:5432/postgres
 # Each half of `make test` runs its tests on this many processes (pytest-xdist; each has
@@ -41,15 +45,19 @@ messages: $(STAMP)
 	$(VENV)/bin/pybabel extract -F babel.cfg -k _l --no-location --omit-header -o audit_server/translations/messages.pot .
 	$(VENV)/bin/pybabel update -i audit_server/translations/messages.pot -d audit_server/translations --no-fuzzy-matching --ignore-obsolete
 
-run: $(STAMP) translations
-	$(FLASK) db upgrade
-	$(FLASK) checklists sync
-	$(FLASK) seed-demo
+$(SECRET_KEY_FILE):
+	mkdir -p $(dir $@)
+	umask 077 && $(PYTHON) -c "import secrets; print(secrets.token_urlsafe(48))" > $@.new && mv $@.new $@
+
+run: $(STAMP) translations $(SECRET_KEY_FILE)
+	$(DEV_KEY) $(FLASK) db upgrade
+	$(DEV_KEY) $(FLASK) checklists sync
+	$(DEV_KEY) $(FLASK) seed-demo
 	@echo
 	@echo "  Momento is at http://$(HOST):$(PORT)/  (API: http://$(HOST):$(PORT)/api/v1/openapi.json)"
 	@echo "  Log in with any demo login above; the password is printed with them."
 	@echo
-	SESSION_COOKIE_SECURE=$${SESSION_COOKIE_SECURE:-false} $(FLASK) run --host $(HOST) --port $(PORT)
+	$(DEV_KEY) SESSION_COOKIE_SECURE=$${SESSION_COOKIE_SECURE:-false} $(FLASK) run --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
 	@$(MAKE) --no-print-directory test-sqlite

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from .api import url_converters
-from .config import Config
+from .config import Config, check_secret_key
 from .extensions import csrf, db, login, migrate, rest_api
 from .json_provider import JSONProvider
 from .request_bodies import Request
@@ -15,7 +15,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(config=None):
-    """The app factory. `config` (a dict) overrides settings, e.g. in tests."""
+    """The app factory. `config` (a dict) overrides settings, e.g. in tests.
+
+    Raises config.UnsafeConfiguration, whose message is one line, when SECRET_KEY is
+    missing or weak."""
     app = Flask(__name__, instance_relative_config=True,
                 static_folder=str(ROOT / "static"), static_url_path="/static")
     app.json = JSONProvider(app)
@@ -24,6 +27,7 @@ def create_app(config=None):
     app.config.from_object(Config)
     if config:
         app.config.update(config)
+    check_secret_key(app.config["SECRET_KEY"])  # raises UnsafeConfiguration
     os.makedirs(app.instance_path, exist_ok=True)
     if not app.config["SQLALCHEMY_DATABASE_URI"]:
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'momento.db'}"
@@ -41,7 +45,7 @@ def create_app(config=None):
     _configure_sqlite(app)
     _configure_login()
 
-    from . import cli, photo_files, security_headers, web
+    from . import cli, photo_files, security_headers, throttling, web
     from .api import errors, register_resources
 
     security_headers.init_app(app)  # first: its request id is there for every other hook
@@ -49,6 +53,7 @@ def create_app(config=None):
     app.register_blueprint(photo_files.bp)
     errors.register(app)
     web.init_app(app)
+    throttling.init_app(app)  # after every route is registered
     cli.register(app)
     _load_checklists(app)
     return app

@@ -1,7 +1,9 @@
 """Settings, read from the environment.
 
-Every setting has a safe default for a developer's machine; production sets
-DATABASE_URL, SECRET_KEY and PHOTO_STORE in the environment.
+Every setting but SECRET_KEY has a safe default for a developer's machine; production
+sets DATABASE_URL, SECRET_KEY and PHOTO_STORE in the environment. SECRET_KEY has none:
+create_app refuses to start without a strong one (check_secret_key); `make run` keeps
+a random one in instance/secret_key.
 """
 import os
 
@@ -15,13 +17,45 @@ def _bool(name, default):
     return value.strip().lower() in ("1", "true", "yes", "on")
 
 
+class UnsafeConfiguration(RuntimeError):
+    """A setting the app must not run with; its message is one line saying what to do."""
+
+
+MIN_SECRET_KEY_LENGTH = 32
+# Keys that are public: the default before this check, and those the tests and
+# benchmarks once used (too short as well; named so that the refusal says so).
+PUBLIC_SECRET_KEYS = frozenset({"dev-only-not-secret", "test", "bench"})
+MAKE_A_KEY = "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+
+
+def secret_key_problem(key):
+    """Why `key` cannot sign the session cookies (one line), or None when it can."""
+    fix = f"set it to a random value of {MIN_SECRET_KEY_LENGTH} characters or more, e.g. from {MAKE_A_KEY}"
+    if key in (None, "", b""):
+        return f"SECRET_KEY is not set: {fix}"
+    if (key.decode("utf-8", "replace") if isinstance(key, bytes) else key) in PUBLIC_SECRET_KEYS:
+        return f"SECRET_KEY is a publicly known value: {fix}"
+    if len(key) < MIN_SECRET_KEY_LENGTH:
+        return f"SECRET_KEY is too short ({len(key)} characters): {fix}"
+    if len(set(key)) < 10:
+        return f"SECRET_KEY repeats a few characters ({len(set(key))} different ones): {fix}"
+    return None
+
+
+def check_secret_key(key):
+    """Raise UnsafeConfiguration unless `key` is strong enough to sign the session cookies."""
+    problem = secret_key_problem(key)
+    if problem:
+        raise UnsafeConfiguration(problem)
+
+
 def _int(name, default):
     value = os.environ.get(name)
     return int(value) if value not in (None, "") else default
 
 
 class Config:
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    SECRET_KEY = os.environ.get("SECRET_KEY") or None  # see check_secret_key
     # None means "a SQLite file in the instance folder" (resolved in create_app).
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or None
     # JSON columns are written with orjson and read with the standard library: SQLite
@@ -67,6 +101,19 @@ class Config:
     # No time limit: an audit queued offline is sent with its page's token hours later.
     WTF_CSRF_CHECK_DEFAULT = False
     WTF_CSRF_TIME_LIMIT = None
+    # Throttling of failed sign-ins (the login form and POST /api/v1/auth/token share the
+    # buckets; throttling.py, docs/security.md): limits in Flask-Limiter's notation, ";"
+    # between several. Stored in Redis when RATELIMIT_STORAGE_URI names one (redis://host:
+    # 6379/0), which every process of a deployment then shares; else in each process's memory.
+    SIGNIN_LIMITS_PER_ACCOUNT = os.environ.get("SIGNIN_LIMITS_PER_ACCOUNT") or "5 per minute; 20 per hour"
+    SIGNIN_LIMITS_PER_ADDRESS = os.environ.get("SIGNIN_LIMITS_PER_ADDRESS") or "10 per minute; 100 per hour"
+    RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or "memory://"
+    RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX") or "momento"
+    RATELIMIT_STRATEGY = "moving-window"
+    # Redis unreachable: sign-in goes on, throttled in each process's memory meanwhile.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_HEADERS_ENABLED = False  # throttling.py sends Retry-After with its 429s
     # Languages of the pages; the browser's Accept-Language chooses until the user does.
     LANGUAGES = ("es", "en")
     BABEL_DEFAULT_LOCALE = "es"

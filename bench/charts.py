@@ -5,12 +5,17 @@ bytes of HTML and gzipped, the way the pages are sent.
     python bench/charts.py
 """
 import gzip
+import os
 import random
+import secrets
 import sys
 from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# create_app refuses to start without a strong SECRET_KEY: this run's apps, servers and
+# commands share a random one (unless one is set).
+os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(32))
 
 from flask import render_template_string  # noqa: E402
 
@@ -26,7 +31,7 @@ def weighed(name, html):
 
 
 def main():
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "bench"})
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
     scores = random.Random(12)
     end = date(2026, 12, 1)
     start = end - timedelta(days=89)

@@ -17,6 +17,7 @@ of that one's.
 import argparse
 import os
 import resource
+import secrets
 import subprocess
 import sys
 import time
@@ -25,6 +26,9 @@ from pathlib import Path
 import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
+# create_app refuses to start without a strong SECRET_KEY: this run's apps, servers and
+# commands share a random one (unless one is set).
+os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(32))
 PG_SERVER = os.environ.get("TEST_PG_SERVER", "postgresql://postgres@127.0.0.1:5432/postgres")
 SQLITE_PATH = os.environ.get("DEMO_BENCH_SQLITE_PATH", "/tmp/momento-demo-build.db")
 PG_DATABASE = os.environ.get("DEMO_BENCH_PG_DATABASE", "momento_demo_build")

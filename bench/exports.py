@@ -21,6 +21,7 @@ import argparse
 import csv
 import io
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -34,6 +35,9 @@ from openpyxl import load_workbook
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+# create_app refuses to start without a strong SECRET_KEY: this run's apps, servers and
+# commands share a random one (unless one is set).
+os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(32))
 
 from audit_server.services.demo import DEMO_PASSWORD  # noqa: E402
 from bench.reports import database_url  # noqa: E402
@@ -84,7 +88,7 @@ def worker_cpu(master):
 
 def serve(url):
     port = free_port()
-    env = dict(os.environ, DATABASE_URL=url, SECRET_KEY="bench", SESSION_COOKIE_SECURE="false",
+    env = dict(os.environ, DATABASE_URL=url, SESSION_COOKIE_SECURE="false",
                PHOTO_DIR="/tmp/momento-bench-photos")
     server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "1", "-b", f"127.0.0.1:{port}",
                                "--timeout", "300", "wsgi:app"], cwd=ROOT, env=env,

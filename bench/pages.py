@@ -12,7 +12,9 @@ charts and sparklines included), for the demo region and for a generated region 
 """
 import gzip
 import logging
+import os
 import re
+import secrets
 import sys
 import tempfile
 import threading
@@ -20,6 +22,9 @@ from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# create_app refuses to start without a strong SECRET_KEY: this run's apps, servers and
+# commands share a random one (unless one is set).
+os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(32))
 
 from flask_migrate import upgrade  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
@@ -58,7 +63,7 @@ def shell_precache(base, request):
 
 def start_app(folder):
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.db",
-                      "SECRET_KEY": "bench", "SESSION_COOKIE_SECURE": False})
+                      "SESSION_COOKIE_SECURE": False})
     app.instance_path = folder
     with app.app_context():
         upgrade()

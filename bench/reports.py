@@ -30,6 +30,7 @@ under 1 s. Each session is removed between calls, as after a request.
 """
 import argparse
 import os
+import secrets
 import statistics
 import subprocess
 import sys
@@ -42,6 +43,9 @@ import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+# create_app refuses to start without a strong SECRET_KEY: this run's apps, servers and
+# commands share a random one (unless one is set).
+os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(32))
 
 from audit_server import create_app  # noqa: E402
 from audit_server.extensions import db  # noqa: E402
@@ -344,7 +348,7 @@ def bench(kind, reuse, region_count, rounds, size):
         print(f"  reused: {count} audits")
     else:
         build(kind, url, size)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
         admin = db.session.scalar(sa.select(User).where(User.email == "admin@momento.example"))
         codes = db.session.scalars(sa.text("SELECT code FROM regions WHERE code LIKE 'G%' ORDER BY code")).all()

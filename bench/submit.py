@@ -24,6 +24,7 @@ import http.client
 import json
 import multiprocessing
 import os
+import secrets
 import socket
 import statistics
 import subprocess
@@ -36,6 +37,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+# create_app refuses to start without a strong SECRET_KEY: this run's apps, servers and
+# commands share a random one (unless one is set).
+os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(32))
 PG_SERVER = os.environ.get("TEST_PG_SERVER", "postgresql://postgres@127.0.0.1:5432/postgres")
 KINDS = ["passing", "verifies", "failing"]
 

@@ -3,6 +3,7 @@ TEST_DATABASE_URL names a server), emptied after every test."""
 import contextlib
 import os
 import re
+import secrets
 import socket
 import subprocess
 import sys
@@ -17,11 +18,16 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from moto import mock_aws
 
+# The tests' processes run as a deployment does, with a strong SECRET_KEY of their own in
+# the environment (create_app refuses to start without one): the apps the tests make,
+# the gunicorn servers and the `flask` commands they start all read it.
+TEST_SECRET_KEY = os.environ["SECRET_KEY"] = secrets.token_urlsafe(32)
+
+# (imported after it: Config reads SECRET_KEY on import)
 from audit_server import create_app
 from audit_server.extensions import db
 from audit_server.storage import S3PhotoStore
 from tests.helpers import PASSWORD, Org, new_database
-
 
 BROWSER_TESTS = Path(__file__).resolve().parent / "browser"
 
@@ -57,9 +63,10 @@ def app_config(database_url, **settings):
     return {
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SECRET_KEY": "test",
+        "SECRET_KEY": TEST_SECRET_KEY,
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "SESSION_COOKIE_SECURE": False,  # the browser tests talk plain http to 127.0.0.1
+        "RATELIMIT_ENABLED": False,  # tests/api/test_throttling.py turns it on
         **settings,
     }
 
@@ -160,8 +167,9 @@ def gunicorn(log, env):
 
 
 def gunicorn_env(app, database_url, **settings):
-    return dict(os.environ, DATABASE_URL=database_url, SECRET_KEY="test", SESSION_COOKIE_SECURE="false",
-                PHOTO_DIR=str(Path(app.instance_path) / "photos"), **settings)
+    return {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": TEST_SECRET_KEY,
+            "SESSION_COOKIE_SECURE": "false", "RATELIMIT_ENABLED": "false",  # test_throttling.py: on
+            "PHOTO_DIR": str(Path(app.instance_path) / "photos"), **settings}
 
 
 @pytest.fixture(scope="session")
@@ -310,8 +318,8 @@ class WebSession:
         page = self.get(path, follow_redirects=True).get_data(as_text=True)
         return re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
 
-    def login(self, email, password=PASSWORD):
-        return self.post("/login", {"email": email, "password": password})
+    def login(self, email, password=PASSWORD, **kwargs):
+        return self.post("/login", {"email": email, "password": password}, **kwargs)
 
     def post(self, path, data=None, **kwargs):
         return self.open("POST", path, data=dict(data or {}, csrf_token=self.csrf_token()), **kwargs)

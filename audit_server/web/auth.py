@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from ..services import accounts
+from ..throttling import throttled
 from . import bp
 
 MAX_FIELD = 255
@@ -21,6 +22,7 @@ def safe_next(target):
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@throttled  # failed sign-ins, per account and per address (throttling.py)
 def login():
     next_page = safe_next(request.values.get("next"))
     if current_user.is_authenticated and request.method == "GET":
