@@ -36,8 +36,10 @@ def test_a_missing_public_or_weak_key_is_refused_in_one_line(key, problem):
     assert "secrets.token_urlsafe(32)" in message and "\n" not in message
 
 
+# Fixed ids: the keys are random, and every pytest-xdist worker must collect the same tests.
 @pytest.mark.parametrize("key", [secrets.token_urlsafe(32), secrets.token_hex(16), os.urandom(32),
-                                 "clave-de-sesión-ñandú-🔑-" + secrets.token_hex(8)])
+                                 "clave-de-sesión-ñandú-🔑-" + secrets.token_hex(8)],
+                         ids=["urlsafe", "hex", "bytes", "accents-and-emoji"])
 def test_a_random_key_is_accepted(key):
     assert secret_key_problem(key) is None
     create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": key})
