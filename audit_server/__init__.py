@@ -47,12 +47,14 @@ def create_app(config=None):
 
     from . import cli, photo_files, security_headers, throttling, web
     from .api import errors, register_resources
+    from .web import admin
 
     security_headers.init_app(app)  # first: its request id is there for every other hook
     register_resources(rest_api)
     app.register_blueprint(photo_files.bp)
     errors.register(app)
     web.init_app(app)
+    admin.init_app(app)
     throttling.init_app(app)  # after every route is registered
     cli.register(app)
     _load_checklists(app)

@@ -1,4 +1,5 @@
 """SQLAlchemy models, one module per aggregate."""
+from .activity import ActivityEntry
 from .actions import ActionEvent, CorrectiveAction
 from .audits import Audit
 from .cadences import Cadence
@@ -8,5 +9,5 @@ from .org import Location, Region
 from .photos import Photo
 from .users import ROLES, ApiToken, User
 
-__all__ = ["ActionEvent", "ApiToken", "Audit", "Cadence", "ChecklistVersion", "CorrectiveAction",
+__all__ = ["ActionEvent", "ActivityEntry", "ApiToken", "Audit", "Cadence", "ChecklistVersion", "CorrectiveAction",
            "DigestDelivery", "Location", "Photo", "Region", "ROLES", "User"]

@@ -28,8 +28,9 @@ def create_user(email, role, password, region_codes=(), location_codes=(), name=
         errors["email"] = ["A user with this email exists."]
     if role not in ROLES:
         errors["role"] = ["Must be one of: " + ", ".join(ROLES) + "."]
-    if len(password or "") < MIN_PASSWORD:
-        errors["password"] = [f"Must be at least {MIN_PASSWORD} characters."]
+    problems = password_problems(password)
+    if problems:
+        errors["password"] = problems
     regions = db.session.scalars(sa.select(Region).where(Region.code.in_(region_codes))).all()
     locations = db.session.scalars(sa.select(Location).where(Location.code.in_(location_codes))).all()
     unknown = set(region_codes) - {r.code for r in regions}
@@ -53,6 +54,21 @@ def create_user(email, role, password, region_codes=(), location_codes=(), name=
     db.session.add(user)
     db.session.commit()
     return user
+
+
+def password_problems(password):
+    """Why a password may not be used (an empty list: it may)."""
+    if len(password or "") < MIN_PASSWORD:
+        return [f"Must be at least {MIN_PASSWORD} characters."]
+    return []
+
+
+def set_password(user, password):
+    """Give a user a new password (InvalidInput if it may not be used). The caller commits."""
+    problems = password_problems(password)
+    if problems:
+        raise InvalidInput("The password cannot be used.", {"password": problems})
+    user.password_hash = hash_password(password)
 
 
 def hash_password(password):

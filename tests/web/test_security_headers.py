@@ -27,6 +27,8 @@ PAGES = {
     "web.reports_overview": ("admin", lambda d: "/reports"),
     "web.region_report": ("regional", lambda d: "/reports/regions/N"),
     "web.failed_item": ("regional", lambda d: f"/reports/regions/N/items/{WALK_IN}/floor_clean"),
+    "admin.index": ("admin", lambda d: "/admin/"),
+    "admin.activity": ("admin", lambda d: "/admin/activity"),
 }
 # endpoint: what it answers instead of a page
 NOT_PAGES = {
