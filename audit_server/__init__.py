@@ -87,7 +87,6 @@ def _configure_sqlite(app):
 
 
 def _configure_login():
-    from .models import User
     from .services import accounts
     from .web.security import bearer_token
 
@@ -96,10 +95,18 @@ def _configure_login():
 
     # A request that names a bearer token is judged by its token alone: it has no
     # cookie session (web/security.py), so only the request loader can sign it in.
+    # A cookie session counts only while its row in user_sessions exists (services/accounts.py):
+    # sign-out, a new password, deactivation and "sign out everywhere" delete it, and then the
+    # cookie is forgotten here, signing the person out.
     @login.user_loader
     def load_user(user_id):
-        user = db.session.get(User, int(user_id))
-        return user if user is not None and user.active else None
+        from flask import session
+
+        user = accounts.user_for_session(user_id, session.get("sid"))
+        if user is None:
+            for key in ("_user_id", "_fresh", "_id", "sid"):
+                session.pop(key, None)
+        return user
 
     @login.request_loader
     def load_user_from_bearer(_request):

@@ -63,8 +63,13 @@ class Config:
     # when the parser refuses it the way the standard library's does (TypeError).
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "json_serializer": dumps_document}
     CHECKLISTS_DIR = os.environ.get("CHECKLISTS_DIR") or None
-    # werkzeug's password hashing method; tests use a cheaper one.
-    PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt")
+    # Password hashing: "argon2id" (argon2-cffi, with the ARGON2_* costs: passes, KiB of
+    # memory, lanes), or the name of a werkzeug method (tests use a cheap "pbkdf2:sha256:1000").
+    # A hash of another scheme is replaced by one of this scheme at its next sign-in.
+    PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "argon2id")
+    ARGON2_TIME_COST = _int("ARGON2_TIME_COST", 3)
+    ARGON2_MEMORY_COST = _int("ARGON2_MEMORY_COST", 64 * 1024)
+    ARGON2_PARALLELISM = _int("ARGON2_PARALLELISM", 4)
     # API bearer tokens live this long.
     API_TOKEN_HOURS = _int("API_TOKEN_HOURS", 12)
     # JSON request bodies larger than this are refused with 413.

@@ -7,7 +7,8 @@ from .checklists import ChecklistVersion
 from .digests import DigestDelivery
 from .org import Location, Region
 from .photos import Photo
-from .users import ROLES, ApiToken, User
+from .users import ROLES, ApiToken, User, UserSession
 
 __all__ = ["ActionEvent", "ActivityEntry", "ApiToken", "Audit", "Cadence", "ChecklistVersion", "CorrectiveAction",
-           "DigestDelivery", "Location", "Photo", "Region", "ROLES", "User"]
+           "DigestDelivery", "Location", "Photo", "Region", "ROLES", "User",
+           "UserSession"]

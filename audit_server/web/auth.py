@@ -33,6 +33,7 @@ def login():
         password = request.form.get("password", "")[:MAX_FIELD]
         user = accounts.authenticate(email, password) if email and password else None
         if user is not None:
+            session["sid"] = accounts.open_session(user, request.user_agent.string, request.remote_addr)
             login_user(user, remember=False)
             session.permanent = True
             return redirect(next_page)
@@ -44,6 +45,7 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    accounts.close_session(session.pop("sid", None))
     logout_user()
     return redirect(url_for("web.login"))
 

@@ -115,7 +115,12 @@ def signed_session(key, data):
 
 
 def test_a_cookie_signed_with_the_old_default_key_is_refused(app, client, organisation):
-    admin = {"_user_id": str(organisation.ids["admin"]), "_fresh": True}
+    from audit_server.extensions import db
+    from audit_server.models import User
+    from audit_server.services import accounts
+
+    sid = accounts.open_session(db.session.get(User, organisation.ids["admin"]))  # a signed-in session's row
+    admin = {"_user_id": str(organisation.ids["admin"]), "_fresh": True, "sid": sid}
     client.set_cookie("session", signed_session(OLD_DEFAULT, admin))
     refused = client.get("/")
     assert refused.status_code == 302 and refused.headers["Location"].startswith("/login")
