@@ -105,3 +105,73 @@ def init_app(app):
                 view = limiter.shared_limit(_limits(setting), scope=scope, key_func=key,
                                             methods=["POST"], deduct_when=_failed)(view)
             app.view_functions[endpoint] = view
+
+
+# What the admins see of the throttling (web/admin/throttling.py): the accounts and addresses
+# over one of their limits right now, read from the limiter's storage, and their clearing.
+# The storage's keys read LIMITER/<RATELIMIT_KEY_PREFIX>/<key>/<scope>/<amount>/<multiples>/<unit>.
+_SCOPES = ("sign-in-account", "sign-in-address")
+
+
+def _storage_keys(storage):
+    """Every key of the limiter's storage: in memory, or in Redis; none for another kind."""
+    from limits.storage import MemoryStorage, RedisStorage
+
+    if isinstance(storage, MemoryStorage):
+        return list(storage.events.keys())
+    if isinstance(storage, RedisStorage):
+        start = storage.prefixed_key("")
+        connection = storage.get_connection(readonly=True)
+        keys = (key.decode() if isinstance(key, bytes) else key
+                for key in connection.scan_iter(match=storage.prefixed_key("LIMITER/*"), count=500))
+        return [key[len(start):] for key in keys]
+    return []
+
+
+def _sign_in_keys(limiter):
+    import re
+
+    prefix = re.escape(current_app.config["RATELIMIT_KEY_PREFIX"])
+    shape = re.compile(rf"^LIMITER/{prefix}/(?P<key>(?:account|address):.*)/(?P<scope>{'|'.join(_SCOPES)})"
+                       r"/(?P<amount>\d+)/(?P<multiples>\d+)/(?P<unit>[a-z]+)$", re.S)
+    for raw in _storage_keys(limiter.storage):
+        found = shape.match(raw)
+        if found:
+            yield raw, found
+
+
+def throttled_keys():
+    """The accounts and addresses over one of their sign-in limits now: a list of dicts
+    (key "account:<email>" or "address:<ip>", kind, value, failures, limit, until), by key."""
+    from limits import parse
+
+    if "momento.limiter" not in current_app.extensions:
+        return []
+    limiter = _limiter()
+    over = {}
+    for raw, found in _sign_in_keys(limiter):
+        item = parse(f"{found['amount']}/{found['multiples']} {found['unit']}")
+        start, count = limiter.storage.get_moving_window(raw, item.amount, item.get_expiry())
+        if count >= item.amount:
+            key = found["key"]
+            until = start + item.get_expiry()
+            entry = over.setdefault(key, {"key": key, "kind": key.partition(":")[0],
+                                          "value": key.partition(":")[2], "failures": count,
+                                          "limit": str(item), "until": until})
+            if until > entry["until"]:
+                entry.update(failures=count, limit=str(item), until=until)
+    return sorted(over.values(), key=lambda e: e["key"])
+
+
+def clear_key(key):
+    """Forget every counter of one account or address ("account:<email>", "address:<ip>"):
+    its next sign-in is not throttled. Whether there was anything to forget."""
+    if "momento.limiter" not in current_app.extensions:
+        return False
+    limiter = _limiter()
+    cleared = False
+    for raw, found in list(_sign_in_keys(limiter)):
+        if found["key"] == key:
+            limiter.storage.clear(raw)
+            cleared = True
+    return cleared

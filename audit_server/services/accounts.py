@@ -105,8 +105,10 @@ def password_problems(password, email=None):
     common = common_passwords()
     if lowered in common or core in common or core in OBVIOUS or len(set(lowered)) <= 2:
         return [TOO_COMMON]
-    local = (email or "").strip().lower().partition("@")[0]
-    if len(local) >= 3 and (core == local or local in lowered and len(lowered) - len(local) < 6):
+    email = (email or "").strip().lower()
+    local = email.partition("@")[0]
+    if email and email in lowered or len(local) >= 3 and (
+            core == local or local in lowered and len(lowered) - len(local) < 6):
         return [LIKE_EMAIL]
     return []
 

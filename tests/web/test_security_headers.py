@@ -29,6 +29,8 @@ PAGES = {
     "web.failed_item": ("regional", lambda d: f"/reports/regions/N/items/{WALK_IN}/floor_clean"),
     "admin.index": ("admin", lambda d: "/admin/"),
     "admin.activity": ("admin", lambda d: "/admin/activity"),
+    "admin.throttling": ("admin", lambda d: "/admin/throttling"),
+    "web.account": ("manager", lambda d: "/account"),
 }
 # endpoint: what it answers instead of a page
 NOT_PAGES = {
@@ -37,7 +39,7 @@ NOT_PAGES = {
     "photo_files.serve": "photo renditions (JPEG/WebP)",
     "api-docs.openapi_json": "the OpenAPI document",
     **{endpoint: "JSON or an export file" for endpoint in (
-        "actions.list_actions", "actions.get_action", "actions.metrics",
+        "actions.list_actions", "auth.tokens", "actions.get_action", "actions.metrics",
         "audits.list_audits", "audits.get_audit", "audit_photos.list_photos",
         "checklists.list_checklists", "checklists.get_checklist",
         "exports.actions_csv", "exports.actions_xlsx", "exports.audits_csv", "exports.audits_xlsx",
