@@ -38,7 +38,10 @@ def valid_requests(world):
     report_query = {"from": (today - timedelta(days=7)).isoformat(), "to": today.isoformat(),
                     "tz": "America/Bogota"}
     return {
-        ("POST", "/api/v1/auth/token"): Request(json={"email": world.email, "password": PASSWORD}),
+        ("POST", "/api/v1/auth/token"): Request(json={"email": world.email, "password": PASSWORD,
+                                                      "name": "Teléfono de Ana 📱"}),
+        ("GET", "/api/v1/auth/tokens"): Request(),
+        ("DELETE", "/api/v1/auth/tokens/{token_id}"): Request(path={"token_id": world.token_id}),
         ("GET", "/api/v1/checklists"): Request(),
         ("GET", "/api/v1/checklists/{checklist_id}"): Request(path={"checklist_id": WALK_IN},
                                                                query={"version": world.version}),
@@ -79,6 +82,8 @@ def valid_requests(world):
         **{("GET", f"/api/v1/exports/{name}"): Request(query=report_query | {
             "checklist_id": WALK_IN, "region": "N", "location_id": world.location_id})
            for name in ("audits.csv", "audits.xlsx", "actions.csv", "actions.xlsx")},
+        # Last: it revokes the token it is sent with (of someone no other request uses).
+        ("DELETE", "/api/v1/auth/token"): Request(role="manager_s"),
     }
 
 
@@ -144,6 +149,7 @@ class World:
     action_version: int
     version: str
     phone_version: str
+    token_id: int  # a token of the manager's besides the one the requests use
 
 
 @pytest.fixture
@@ -153,9 +159,13 @@ def world(client, organisation):
     action_id = audit["actions"][0]["id"]
     action = client.get(f"/api/v1/actions/{action_id}", headers=organisation.headers("manager"))
     phone = client.get(f"/api/v1/checklists/{PHONE_CALL}", headers=organisation.headers("manager"))
+    token = client.post("/api/v1/auth/token", json={"email": organisation.emails["manager"],
+                                                    "password": PASSWORD}).get_json()["token"]
+    token_id = max(t["id"] for t in client.get(
+        "/api/v1/auth/tokens", headers={"Authorization": f"Bearer {token}"}).get_json())
     return World(organisation.emails["manager"], organisation.locations["N1"], audit["id"],
                  action_id, action.get_json()["version"], audit["checklist_version"],
-                 phone.get_json()["version"])
+                 phone.get_json()["version"], token_id)
 
 
 def test_every_operation_has_a_request_it_accepts(client, organisation, world):
