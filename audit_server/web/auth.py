@@ -33,6 +33,7 @@ def login():
         password = request.form.get("password", "")[:MAX_FIELD]
         user = accounts.authenticate(email, password) if email and password else None
         if user is not None:
+            accounts.close_session(session.get("sid"))  # whoever was signed in here before
             session["sid"] = accounts.open_session(user, request.user_agent.string, request.remote_addr)
             login_user(user, remember=False)
             session.permanent = True

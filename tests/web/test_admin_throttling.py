@@ -2,13 +2,15 @@
 read from Flask-Limiter's storage, each cleared with a button (recorded in the activity log)."""
 from audit_server.extensions import db
 from audit_server.models import ActivityEntry
+from tests.api.test_throttling import redis_prefix, redis_url, storage  # noqa: F401 (fixtures)
 from tests.helpers import PASSWORD
 
 TOKEN = "/api/v1/auth/token"
 
 
-def test_the_page_lists_throttled_accounts_and_addresses_and_clears_them(make_app, organisation, web_on):
-    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://")
+def test_the_page_lists_throttled_accounts_and_addresses_and_clears_them(make_app, organisation, web_on,
+                                                                        storage):  # noqa: F811
+    app = make_app(RATELIMIT_ENABLED=True, **storage)
     client = app.test_client()
     for n in range(6):  # "5 per minute" per account, from as many addresses
         client.post(TOKEN, json={"email": "Manager@example.com", "password": f"mala-{n}"},
