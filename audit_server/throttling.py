@@ -133,7 +133,7 @@ def _sign_in_keys(limiter):
 
     prefix = re.escape(current_app.config["RATELIMIT_KEY_PREFIX"])
     shape = re.compile(rf"^LIMITER/{prefix}/(?P<key>(?:account|address):.*)/(?P<scope>{'|'.join(_SCOPES)})"
-                       r"/(?P<amount>\d+)/(?P<multiples>\d+)/(?P<unit>[a-z]+)$", re.S)
+                       r"/(?P<amount>\d+)/(?P<multiples>\d+)/(?P<unit>[a-z]+)$", re.DOTALL)
     for raw in _storage_keys(limiter.storage):
         found = shape.match(raw)
         if found:

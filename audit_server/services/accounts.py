@@ -88,7 +88,7 @@ def common_passwords():
         return frozenset(line.strip().lower() for line in f if line.strip())
 
 
-_DECORATION = re.compile(r"^[\W\d_]*(.*?)[\W\d_]*$", re.S)
+_DECORATION = re.compile(r"^[\W\d_]*(.*?)[\W\d_]*$", re.DOTALL)
 
 
 def password_problems(password, email=None):

@@ -27,7 +27,8 @@ def _page(errors=None, done=None, status=200):
     current = accounts.session_key(session.get("sid"))
     return render_template("account.html", errors=errors or {}, done=done,
                            sessions=accounts.list_sessions(current_user), current=current,
-                           tokens=accounts.list_tokens(current_user)), status
+                           tokens=accounts.list_tokens(current_user), min_password=accounts.MIN_PASSWORD,
+                           max_password=accounts.MAX_PASSWORD), status
 
 
 @bp.route("/account")

@@ -1,6 +1,6 @@
 """Sign-in throttling: the accounts and addresses over a limit of failed sign-ins now
 (throttling.py), and a button to clear each (recorded in the activity log)."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
@@ -18,7 +18,7 @@ section("admin.throttling", _l("Sign-in throttling"))
 def throttling():
     entries = limits_of_sign_in.throttled_keys()
     for entry in entries:
-        entry["until_at"] = datetime.fromtimestamp(entry["until"], timezone.utc)
+        entry["until_at"] = datetime.fromtimestamp(entry["until"], UTC)
     return render_template("admin/throttling.html", entries=entries,
                            cleared=request.args.get("cleared", "")[:400])
 
