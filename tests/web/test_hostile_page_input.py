@@ -26,7 +26,7 @@ from tests.photo_samples import small_jpeg
 
 # What the pages read from a query string (test_every_name_a_page_reads_is_fuzzed keeps it whole;
 # the report pages read theirs through the API's schema of a report's query).
-QUERY_NAMES = ("location", "page", "show", "next",
+QUERY_NAMES = ("location", "page", "show", "next", "done",
                *(field.data_key or name for name, field in ReportQuerySchema().fields.items()))
 PACKAGE = Path(__file__).resolve().parents[2] / "audit_server"
 PAGE_CODE = [*(PACKAGE / "web").glob("*.py"), PACKAGE / "photo_files.py"]
@@ -95,6 +95,16 @@ def valid_requests(world):
                                                    "tz": "Europe/Madrid"}, role="regional"),
             PageRequest(path={"code": "N"}, query={"from": "2026-11-01", "to": "2026-11-30"}, role="regional"),
         ],
+        ("web.account", "GET"): [PageRequest(query={"done": "password"})],
+        # The same password again: the other requests still sign in with it.
+        ("web.change_password", "POST"): [PageRequest(form={"current": PASSWORD, "new": PASSWORD,
+                                                            "confirmation": PASSWORD})],
+        ("web.sign_out_everywhere", "POST"): [PageRequest()],
+        ("web.revoke_token", "POST"): [PageRequest(path={"token_id": 1})],
+        ("admin.index", "GET"): [PageRequest(role="admin")],
+        ("admin.activity", "GET"): [PageRequest(query={"page": 1, "kind": "user"}, role="admin")],
+        ("admin.throttling", "GET"): [PageRequest(query={"cleared": "address:203.0.113.9"}, role="admin")],
+        ("admin.throttling_clear", "POST"): [PageRequest(form={"key": "address:203.0.113.9"}, role="admin")],
         ("web.failed_item", "GET"): [PageRequest(
             path={"code": "N", "checklist_id": WALK_IN, "item_id": "floor_clean"},
             query={"from": "2026-11-01", "to": "2026-11-30", "page": 1}, role="regional")],
