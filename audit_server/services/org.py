@@ -92,7 +92,9 @@ def create_region(code, name, actor=None):
     region = Region(code=code, name=name)
     db.session.add(region)
     db.session.flush()
-    activity.record(actor, "region.create", "region", region.id, code, None, region_snapshot(region))
+    if actor is not None:  # the admin pages; the CLI and the fixtures log nothing, as before
+        activity.record(actor, "region.create", "region", region.id, code, None,
+                        region_snapshot(region))
     db.session.commit()
     return region
 
