@@ -17,6 +17,7 @@ from ..extensions import db
 from ..models import Audit, Cadence, Location, Region
 from ..models.cadences import MAX_DAYS, MIN_DAYS
 from ..models.types import utcnow
+from . import activity
 from .checklists import current_checklists
 from .errors import InvalidInput, NotFound
 from .org import get_location
@@ -67,27 +68,45 @@ def days_error(days):
     return None
 
 
-def set_cadence(region_code, checklist_id, days):
+def _snapshot(region, checklist):
+    own = db.session.scalar(sa.select(Cadence.days).where(
+        Cadence.region_id == region.id, Cadence.checklist_id == checklist.id))
+    return {"days": own if own is not None else default_days(checklist), "default": own is None}
+
+
+def _record(actor, action, region, checklist, before, after):
+    changed_before, changed_after = activity.changes(before, after)
+    if changed_after:
+        activity.record(actor, action, "cadence", f"{region.code}/{checklist.id}",
+                        f"{region.code} · {checklist.id}", changed_before, changed_after)
+
+
+def set_cadence(region_code, checklist_id, days, actor=None):
     """Make the checklist due every `days` days at the region's locations (from now on,
     counted from each location's latest audit). NotFound for an unknown region or
     checklist, InvalidInput for a number of days that is not a cadence."""
     region, checklist = _region(region_code), _checklist(checklist_id)
     if problem := days_error(days):
         raise InvalidInput(problem, {"days": [problem]})
+    before = _snapshot(region, checklist)
     insert = (postgresql if is_postgresql() else sqlite).insert(Cadence).values(
         region_id=region.id, checklist_id=checklist.id, days=days, updated_at=utcnow())
     db.session.execute(insert.on_conflict_do_update(
         index_elements=[Cadence.region_id, Cadence.checklist_id],
         set_={"days": insert.excluded.days, "updated_at": insert.excluded.updated_at}))
+    _record(actor, "cadence.set", region, checklist, before, {"days": days, "default": False})
     db.session.commit()
     return region, checklist
 
 
-def reset_cadence(region_code, checklist_id):
+def reset_cadence(region_code, checklist_id, actor=None):
     """Give the region the default cadence of the checklist again; True if it had its own."""
     region, checklist = _region(region_code), _checklist(checklist_id)
+    before = _snapshot(region, checklist)
     deleted = db.session.execute(sa.delete(Cadence).where(
         Cadence.region_id == region.id, Cadence.checklist_id == checklist.id)).rowcount
+    _record(actor, "cadence.reset", region, checklist, before,
+            {"days": default_days(checklist), "default": True})
     db.session.commit()
     return bool(deleted)
 

@@ -31,6 +31,14 @@ PAGES = {
     "admin.activity": ("admin", lambda d: "/admin/activity"),
     "admin.throttling": ("admin", lambda d: "/admin/throttling"),
     "web.account": ("manager", lambda d: "/account"),
+    "admin.regions": ("admin", lambda d: "/admin/regions"),
+    "admin.regions_edit": ("admin", lambda d: "/admin/regions/N"),
+    "admin.regions_qr_sheet": ("admin", lambda d: "/admin/regions/N/qr-sheet"),
+    "admin.locations": ("admin", lambda d: "/admin/locations"),
+    "admin.locations_new": ("admin", lambda d: "/admin/locations/new"),
+    "admin.locations_edit": ("admin", lambda d: "/admin/locations/N1"),
+    "admin.locations_poster": ("admin", lambda d: "/admin/locations/N1/poster"),
+    "admin.cadence": ("admin", lambda d: "/admin/cadence"),
 }
 # endpoint: what it answers instead of a page
 NOT_PAGES = {
@@ -38,6 +46,7 @@ NOT_PAGES = {
     "web.service_worker": "the service worker's script",
     "photo_files.serve": "photo renditions (JPEG/WebP)",
     "api-docs.openapi_json": "the OpenAPI document",
+    "admin.locations_qr": "a location's QR code (SVG image)",
     **{endpoint: "JSON or an export file" for endpoint in (
         "actions.list_actions", "auth.tokens", "actions.get_action", "actions.metrics",
         "audits.list_audits", "audits.get_audit", "audit_photos.list_photos",

@@ -37,6 +37,7 @@ def admin_sections():
 
 
 def init_app(app):
-    from . import activity, throttling  # noqa: F401 (routes)
+    # In the order of the navigation: each module adds its section when imported.
+    from . import org, cadence, activity, throttling  # noqa: F401, I001 (routes)
 
     app.register_blueprint(bp)
