@@ -37,10 +37,10 @@ def _region_or_404(code):
 
 
 def _location_or_404(code):
-    for location in org.all_locations():
-        if location.code == code:
-            return location
-    abort(404)
+    try:
+        return org.location_by_code(current_user, code)  # an admin's: any location
+    except NotFound:
+        abort(404)
 
 
 # --- regions ------------------------------------------------------------------------------
@@ -59,7 +59,7 @@ def regions():
                            form=form, errors=errors), status
 
 
-@bp.route("/regions/<code>", methods=["GET", "POST"])
+@bp.route("/regions/<code:code>", methods=["GET", "POST"])
 def regions_edit(code):
     region = _region_or_404(code)
     form, errors, status = {"name": region.name}, {}, 200
@@ -74,7 +74,7 @@ def regions_edit(code):
                            errors=errors), status
 
 
-@bp.route("/regions/<code>/qr-sheet")
+@bp.route("/regions/<code:code>/qr-sheet")
 def regions_qr_sheet(code):
     region = _region_or_404(code)
     return render_template("admin/qr_sheet.html", region=region,
@@ -119,18 +119,18 @@ def locations_new():
     return _location_form()
 
 
-@bp.route("/locations/<code>", methods=["GET", "POST"])
+@bp.route("/locations/<code:code>", methods=["GET", "POST"])
 def locations_edit(code):
     return _location_form(_location_or_404(code))
 
 
-@bp.route("/locations/<code>/qr.svg")
+@bp.route("/locations/<code:code>/qr.svg")
 def locations_qr(code):
     location = _location_or_404(code)
     return Response(qr_svg(door_url(location)), mimetype="image/svg+xml")
 
 
-@bp.route("/locations/<code>/poster")
+@bp.route("/locations/<code:code>/poster")
 def locations_poster(code):
     location = _location_or_404(code)
     return render_template("admin/poster.html", location=location, url=door_url(location))
