@@ -7,16 +7,24 @@ objects in and out of the caller's scope.
   in scope      -> neither 401 nor 404 nor 5xx
   admin.*       -> 404 for everyone but admins (anonymous included: redirect or 404)
 
-How a route is called: its URL values are filled from its arguments' names (FILL: one
-line for each name, giving the value in the caller's scope or out of it; `code` is a
-region's after /regions/, else a location's); an unsafe call sends BODY[endpoint] (a
-form, with the session's CSRF token, or JSON/multipart with a bearer token for /api/).
+How a route is called: its URL values are filled from its arguments' names (FILL: one line
+for each name, giving the value in the caller's scope or out of it; `code` is a region's
+after /regions/, else a location's), and an unsafe call sends BODY[endpoint], by default an
+empty form (pages: with the session's CSRF token) or empty JSON (/api/: with a bearer token).
 
-Adding a route: if its arguments are all in FILL, nothing to do (unless it needs a body:
-add a line to BODY); a new argument name needs one line in FILL (for instance
-`"token_id": lambda w, s: w.token_ids[s.role]`), or, where no name-based filling can
-work, one line in PATHS. A route none of these can call fails test_every_route_is_callable;
-a public one (no sign-in needed) goes in PUBLIC.
+Adding a route:
+- its arguments all in FILL (code, region_code, location_code, location_id, audit_id,
+  action_id, photo_id, user_id, checklist_id, item_id, size): nothing to do;
+- a new argument name: one line in FILL, e.g. `"version": same(1)` for a value that does
+  not depend on scope, `"token_id": by_location(lambda w: w.tokens)` for one object at N1
+  and one at S1 (make them in World.__init__), or `in_scope(lambda w, s: ...)` for what only
+  the caller's own scope has (its own API token, its own sessions);
+- a path no argument name can build: one line in PATHS;
+- an unsafe route whose empty body is refused before the object is looked up (422 where
+  the matrix wants 404), or that needs a real body to do its work: one line in BODY;
+- public (no sign-in: a door or invitation page): add it to PUBLIC; for some roles only: ONLY;
+  one that ends the caller's session (sign-out, revoking all sessions): LAST.
+A route the matrix cannot call fails test_every_route_is_callable; a leak fails test_access_matrix.
 """
 import io
 import uuid
@@ -26,7 +34,8 @@ import pytest
 import sqlalchemy as sa
 
 from audit_server.extensions import db
-from tests.helpers import PASSWORD, WALK_IN, audit_body, failing, submit
+from audit_server.models import Location
+from tests.helpers import WALK_IN, audit_body, failing, submit
 from tests.photo_samples import small_jpeg
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
@@ -73,6 +82,17 @@ def by_location(table):
     return lambda w, s, inside, rule: (lambda code: code and table(w)[code])(location_of(s, inside))
 
 
+def same(value):
+    """A filler giving `value` whatever the scope."""
+    return lambda w, s, inside, rule: value
+
+
+def in_scope(value_of):
+    """A filler for what only the caller's own scope has: value_of(world, scope), no value
+    out of scope (nobody tries the manager of N1's)."""
+    return lambda w, s, inside, rule: value_of(w, s if s.role else SCOPES["manager"]) if inside else None
+
+
 def code_filler(w, s, inside, rule):
     before = rule.rule.split("<")[0].rstrip("/").rsplit("/", 1)[-1]
     return region_of(s, inside) if before == "regions" else location_of(s, inside)
@@ -87,12 +107,10 @@ FILL = {
     "audit_id": by_location(lambda w: w.audits),
     "action_id": by_location(lambda w: w.actions),
     "photo_id": by_location(lambda w: w.photos),
-    "checklist_id": lambda w, s, inside, rule: WALK_IN,
-    "item_id": lambda w, s, inside, rule: "floor_clean",
-    "size": lambda w, s, inside, rule: "thumb",
-    # the people of the caller's own location, or of the other one
-    "user_id": lambda w, s, inside, rule: s.role and w.organisation.ids[
-        {"N1": "manager", "S1": "manager_s"}[location_of(s, inside)]] if location_of(s, inside) else None,
+    "checklist_id": same(WALK_IN),
+    "item_id": same("floor_clean"),
+    "size": same("thumb"),
+    "user_id": by_location(lambda w: w.people),  # the manager of that location
 }
 # endpoint: (world, scope, in scope?) -> the whole path, where FILL cannot build it
 PATHS = {}
@@ -105,7 +123,6 @@ def photo_form(field="id"):
 # endpoint: (world, scope, in scope?) -> the request's keyword arguments for an unsafe call
 BODY = {
     "web.login": lambda w, s, inside: {"data": {"email": "nobody@example.com", "password": "x"}},
-    "web.logout": lambda w, s, inside: {"data": {}},
     "web.choose_language": lambda w, s, inside: {"data": {"locale": "en", "next": "/"}},
     "web.change_action": lambda w, s, inside: {"data": {"note": "Matrix note", "version": w.version}},
     "web.add_after_photo": lambda w, s, inside: {"data": photo_form("photo_id"),
@@ -166,10 +183,13 @@ def path_for(world, rule, scope, inside):
 def body_for(world, rule, method, scope, inside):
     if method not in UNSAFE:
         return {}
-    return BODY[rule.endpoint](world, scope, inside)
+    if rule.endpoint in BODY:
+        return BODY[rule.endpoint](world, scope, inside)
+    return {"json": {}} if is_api(rule) else {"data": {}}
 
 
-def test_every_route_is_callable(app):
+def uncallable(app):
+    """What the matrix does not know how to call."""
     unknown = []
     for rule, method in routes(app):
         if rule.endpoint in PATHS:
@@ -177,10 +197,13 @@ def test_every_route_is_callable(app):
         missing = rule.arguments - FILL.keys()
         if missing:
             unknown.append(f"{method} {rule.rule} ({rule.endpoint}): no FILL for {sorted(missing)}")
-        if method in UNSAFE and rule.endpoint not in BODY:
-            unknown.append(f"{method} {rule.rule} ({rule.endpoint}): no BODY")
+    return unknown
+
+
+def test_every_route_is_callable(app):
+    unknown = uncallable(app)
     assert not unknown, "routes the matrix cannot call (see the top of this file):\n" + "\n".join(unknown)
-    stale = (PATHS.keys() | BODY.keys() | PUBLIC) - {rule.endpoint for rule, _ in routes(app)}
+    stale = (PATHS.keys() | BODY.keys() | PUBLIC | ONLY.keys() | LAST | SCOPED_BY_BODY.keys()) - {rule.endpoint for rule, _ in routes(app)}
     assert not stale, f"no longer routes: {sorted(stale)}"
 
 
@@ -190,6 +213,8 @@ class World:
     def __init__(self, client, organisation):
         self.organisation = organisation
         self.audits, self.actions, self.photos = {}, {}, {}
+        self.names = {loc.code: loc.name for loc in db.session.scalars(sa.select(Location))}
+        self.people = {"N1": organisation.ids["manager"], "S1": organisation.ids["manager_s"]}
         for code, role in (("N1", "manager"), ("S1", "manager_s")):
             audit = submit(client, organisation, role, code, answers=failing("floor_clean"))
             self.audits[code] = uuid.UUID(audit["id"])
@@ -243,19 +268,16 @@ def leaks(response, path, world, scope):
     other = scope.other_location
     if not other:
         return []
-    secrets = [str(world.audits[other]), str(world.photos[other]), world.organisation_names[other]]
+    secrets = [str(world.audits[other]), str(world.photos[other]), world.names[other]]
     return [s for s in secrets if s in text and s not in path]  # the caller's own URL aside
 
 
 @pytest.mark.parametrize("role", ROLES, ids=lambda r: r or "anonymous")
 def test_access_matrix(app, client, web_on, organisation, role):
     world = World(client, organisation)
-    with app.app_context():
-        from audit_server.models import Location
-        world.organisation_names = {loc.code: loc.name for loc in db.session.scalars(sa.select(Location))}
     scope = SCOPES[role]
     caller = Caller(app, web_on, organisation, role)
-    problems = []
+    problems, called = [], set()
     plan = sorted(routes(app), key=lambda rm: (rm[1] in UNSAFE, rm[0].endpoint in LAST))
     for inside in (False, True):  # out of scope first: the in-scope unsafe calls change things
         for rule, method in plan:
@@ -271,6 +293,7 @@ def test_access_matrix(app, client, web_on, organisation, role):
                 continue
             before = snapshot(app) if (method in UNSAFE and not inside) else None
             response = caller.call(rule, method, path, body)
+            called.add((rule.endpoint, method, inside))
             status = response.status_code
             where = f"{role or 'anonymous'} {method} {path} ({rule.endpoint}, {'in' if inside else 'out of'} scope)"
             if status >= 500:
@@ -301,15 +324,28 @@ def test_access_matrix(app, client, web_on, organisation, role):
             elif status in (401, 403, 404) and rule.endpoint not in PUBLIC:
                 problems.append(f"{where}: {status} in scope")
     assert not problems, "\n".join(problems)
+    if role in (None, "admin"):  # nobody is refused everything, an admin sees everything
+        missed = {(rule.endpoint, method) for rule, method in routes(app)} - {
+            (endpoint, method) for endpoint, method, inside in called if inside}
+        assert not missed, f"routes the matrix did not call: {sorted(missed)}"
+    if role in ("manager", "manager_s", "regional"):  # each has objects out of its scope
+        refused = {(endpoint, method) for endpoint, method, inside in called if not inside}
+        missed = {(rule.endpoint, method) for rule, method in routes(app) if scoped(rule)} - refused
+        assert not missed, f"routes the matrix did not call out of scope: {sorted(missed)}"
 
 
-def test_the_matrix_sees_a_leak(app, client, web_on, organisation):
-    """The checks themselves: an out-of-scope object is a 404 here, and the world has
-    the objects whose ids the matrix fills in."""
+def test_a_new_route_with_an_unknown_argument_is_refused(make_app):
+    other = make_app()
+    other.add_url_rule("/api/v1/gadgets/<int:gadget_id>", "gadgets.get_gadget", lambda gadget_id: "")
+    assert uncallable(other) == [
+        "GET /api/v1/gadgets/<int:gadget_id> (gadgets.get_gadget): no FILL for ['gadget_id']"]
+
+
+def test_the_world_has_objects_in_and_out_of_each_scope(client, organisation):
+    """What the matrix stands on: an audit, action and photo at N1 and at S1, and the
+    manager of N1 refused the S1 audit the manager of S1 is given."""
     world = World(client, organisation)
-    assert set(world.audits) == set(world.actions) == set(world.photos) == {"N1", "S1"}
-    r = client.get(f"/api/v1/audits/{world.audits['S1']}", headers=organisation.headers("manager"))
-    assert r.status_code == 404
-    r = client.get(f"/api/v1/audits/{world.audits['S1']}", headers=organisation.headers("manager_s"))
-    assert r.status_code == 200
-    assert PASSWORD
+    assert set(world.audits) == set(world.actions) == set(world.photos) == set(world.people) == {"N1", "S1"}
+    path = f"/api/v1/audits/{world.audits['S1']}"
+    assert client.get(path, headers=organisation.headers("manager")).status_code == 404
+    assert client.get(path, headers=organisation.headers("manager_s")).status_code == 200
