@@ -1,9 +1,9 @@
 """Sending e-mail with the standard library (`email`, `smtplib`): the SMTP settings of
 the environment (MAIL_* in config.py), and messages with a plain-text part and an HTML
 alternative."""
+import email.errors
 import smtplib
 import ssl
-import email.errors
 import unicodedata
 from dataclasses import dataclass
 from email.headerregistry import Address

@@ -2,9 +2,14 @@ from functools import partial
 
 from flask_login import current_user
 
-from ..schemas.actions import (ActionChangeSchema, ActionMetricsQuerySchema,
-                               ActionMetricsReportSchema, ActionQuerySchema, ActionSchema,
-                               ActionSummarySchema)
+from ..schemas.actions import (
+    ActionChangeSchema,
+    ActionMetricsQuerySchema,
+    ActionMetricsReportSchema,
+    ActionQuerySchema,
+    ActionSchema,
+    ActionSummarySchema,
+)
 from ..schemas.common import page_of, paginated
 from ..services import actions, reports
 from . import resource_blueprint

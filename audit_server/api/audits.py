@@ -2,8 +2,7 @@ from functools import partial
 
 from flask_login import current_user
 
-from ..schemas.audits import (EXAMPLE_SUBMISSION, AuditQuerySchema, AuditSchema,
-                              AuditSubmissionSchema)
+from ..schemas.audits import EXAMPLE_SUBMISSION, AuditQuerySchema, AuditSchema, AuditSubmissionSchema
 from ..schemas.common import page_of, paginated
 from ..services import audits
 from . import resource_blueprint

@@ -3,8 +3,7 @@ from functools import partial
 from flask_login import current_user
 
 from ..schemas.common import page_of, paginated
-from ..schemas.photos import (ActionPhotoUploadSchema, AuditPhotoUploadSchema, PhotoQuerySchema,
-                              PhotoSchema)
+from ..schemas.photos import ActionPhotoUploadSchema, AuditPhotoUploadSchema, PhotoQuerySchema, PhotoSchema
 from ..services import actions, audits
 from ..services.photos import FORMAT_NAMES
 from . import resource_blueprint

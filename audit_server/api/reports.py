@@ -3,8 +3,13 @@ from functools import partial
 from flask_login import current_user
 
 from ..schemas.common import page_of, paginated
-from ..schemas.reports import (FailedItemAuditSchema, FailedItemQuerySchema,
-                               OrganisationReportSchema, RegionReportSchema, ReportQuerySchema)
+from ..schemas.reports import (
+    FailedItemAuditSchema,
+    FailedItemQuerySchema,
+    OrganisationReportSchema,
+    RegionReportSchema,
+    ReportQuerySchema,
+)
 from ..services import reports
 from . import resource_blueprint
 

@@ -1,6 +1,6 @@
 """SQLAlchemy models, one module per aggregate."""
-from .activity import ActivityEntry
 from .actions import ActionEvent, CorrectiveAction
+from .activity import ActivityEntry
 from .audits import Audit
 from .cadences import Cadence
 from .checklists import ChecklistVersion

@@ -6,8 +6,7 @@ from ..models.actions import EVENT_KINDS, STATUSES, ActionEvent
 from ..models.types import utcnow
 from ..services.actions import has_after_photo
 from ..services.reports import METRIC_GROUPS
-from .base import (COUNT_RANGE, ID_RANGE, TEXT_MAX, Derived, Output, Schema, TextArgs,
-                   column_length)
+from .base import COUNT_RANGE, ID_RANGE, TEXT_MAX, Derived, Output, Schema, TextArgs, column_length
 from .checklists import ID_MAX, LocalisedTextSchema
 from .common import PageArgs
 from .org import PersonSchema, PlaceSchema

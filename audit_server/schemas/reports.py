@@ -6,8 +6,8 @@ from ..models import Location
 from ..services.org import is_time_zone
 from ..services.reports import PRESETS, TIME_ZONE_ERROR
 from .audits import COMMENT_MAX
-from .cadence import CADENCE_DAYS, OverdueLocationSchema
 from .base import COUNT_RANGE, ID_RANGE, INT_MAX, Output, TextArgs, column_length
+from .cadence import CADENCE_DAYS, OverdueLocationSchema
 from .checklists import ID_MAX, IDENTIFIER, KINDS, LocalisedTextSchema
 from .common import PageArgs
 from .org import PlaceSchema

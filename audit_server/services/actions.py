@@ -29,7 +29,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
 from ..models import ActionEvent, Audit, CorrectiveAction, Location, User
-from ..models.actions import PENDING, STATUSES, action_audits
+from ..models.actions import STATUSES, action_audits
 from ..models.types import utcnow
 from ..models.users import user_locations
 from . import access

@@ -10,7 +10,7 @@ from ..models import Location, Region, User
 from ..models.users import user_locations, user_regions
 from .accounts import create_user, hash_password
 
-DEMO_PASSWORD = "momento-demo"
+DEMO_PASSWORD = "momento-demo"  # the demo logins' published password  # nosec B105
 REGIONS = [("NORTE", "Región Norte"), ("SUR", "Región Sur")]
 LOCATIONS = [
     # code, name, region, address, phone, timezone
@@ -90,7 +90,7 @@ def seed_generated_organisation(region_count, location_count, seed, created_at):
     if not region_count:
         return
     width = len(str(region_count))
-    rng = random.Random(f"{seed}:organisation")
+    rng = random.Random(f"{seed}:organisation")  # seeded demo data, no secret  # nosec B311
     existing = set(db.session.scalars(sa.select(Region.code)))
     regions = []
     for i in range(region_count):

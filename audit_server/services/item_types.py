@@ -11,10 +11,10 @@ Adding a type: an entry in TYPES, its name in the item "type" enum of schema.jso
 the settings it takes; tests/unit/test_item_types.py fails while the two disagree) and,
 if no widget kind fits, a widget in _checklist.html and in audit-form.js's `widgets`.
 """
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
-from typing import Callable
 
 from flask_babel import lazy_gettext as _l
 

@@ -31,8 +31,7 @@ from ..extensions import db
 from ..models import Photo
 from ..storage import photo_store
 from . import access
-from .errors import (Conflict, ImageTooBig, InvalidInput, NotFound, TooLarge, Unavailable,
-                     UnsupportedType)
+from .errors import Conflict, ImageTooBig, InvalidInput, NotFound, TooLarge, Unavailable, UnsupportedType
 
 pillow_heif.register_heif_opener()
 

@@ -26,8 +26,17 @@ from . import access, cadence
 from .checklists import current_checklists
 from .errors import InvalidInput, NotFound
 from .org import is_time_zone
-from .sql_dialects import (array_elements, as_date, json_number, json_text, json_true, medians,
-                           object_entries, seconds_between, week_start)
+from .sql_dialects import (
+    array_elements,
+    as_date,
+    json_number,
+    json_text,
+    json_true,
+    medians,
+    object_entries,
+    seconds_between,
+    week_start,
+)
 
 PRESET_DAYS = {"last_7_days": 7, "last_30_days": 30, "last_90_days": 90}
 PRESETS = (*PRESET_DAYS, "this_month", "last_month")

@@ -9,8 +9,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from math import floor, lcm
 
-from .item_types import (HALF, NA, ZERO, band_ranges, exact, is_failure, is_scored, item_fraction,
-                         type_of)
+from .item_types import HALF, NA, ZERO, band_ranges, exact, is_failure, is_scored, item_fraction, type_of
 
 
 def iter_items(definition):

@@ -26,8 +26,7 @@ def query_page():
 
 
 def init_app(app):
-    from . import (account, actions, audits, auth, compression, errors, figures, home, i18n,  # noqa: F401 (routes)
-                   locations, offline, reports, security)
+    from . import account, actions, audits, auth, compression, errors, figures, home, i18n, locations, offline, reports, security  # noqa: F401 (routes)
 
     i18n.init_app(app)
     security.init_app(app)

@@ -19,8 +19,17 @@ from ..schemas.actions import ActionChangeSchema
 from ..schemas.base import TEXT_MAX
 from ..schemas.photos import CAPTION_MAX, ActionPhotoUploadSchema
 from ..services import actions, my_work
-from ..services.errors import (Conflict, Forbidden, ImageTooBig, InvalidInput, NotFound,
-                               ServiceError, TooLarge, Unavailable, UnsupportedType)
+from ..services.errors import (
+    Conflict,
+    Forbidden,
+    ImageTooBig,
+    InvalidInput,
+    NotFound,
+    ServiceError,
+    TooLarge,
+    Unavailable,
+    UnsupportedType,
+)
 from . import bp, query_page
 
 PER_PAGE = 20

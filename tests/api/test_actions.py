@@ -12,8 +12,16 @@ from audit_server.extensions import db
 from audit_server.models import ActionEvent, Audit, CorrectiveAction
 from audit_server.models.actions import action_audits
 from audit_server.services import actions as action_service
-from tests.helpers import (WALK_IN, audit_body, built_in_checklist, built_in_without, checklist_folder,
-                           failing, set_columns, submit)
+from tests.helpers import (
+    WALK_IN,
+    audit_body,
+    built_in_checklist,
+    built_in_without,
+    checklist_folder,
+    failing,
+    set_columns,
+    submit,
+)
 from tests.photo_samples import small_jpeg
 
 ACTIONS = "/api/v1/actions"

@@ -50,8 +50,17 @@ def test_a_generated_client_submits_an_audit_with_a_photo(momento_client, gunico
     from momento_client.api.audits import get_api_v1_audits_audit_id as get_audit
     from momento_client.api.audits import post_api_v1_audits as submit_audit
     from momento_client.api.auth import post_api_v1_auth_token as sign_in
-    from momento_client.models import (Audit, AuditActionStatus, AuditPhotoUpload, AuditSubmission,
-                                       AuditSubmissionAnswers, Error, Photo, Token, TokenRequest)
+    from momento_client.models import (
+        Audit,
+        AuditActionStatus,
+        AuditPhotoUpload,
+        AuditSubmission,
+        AuditSubmissionAnswers,
+        Error,
+        Photo,
+        Token,
+        TokenRequest,
+    )
     from momento_client.types import File
 
     token = sign_in.sync(client=Client(base_url=gunicorn_server), body=TokenRequest(

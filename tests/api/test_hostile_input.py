@@ -12,10 +12,21 @@ import pytest
 from hypothesis import HealthCheck, settings
 from urllib3 import encode_multipart_formdata
 
-from tests.helpers import (PASSWORD, PHONE_CALL, WALK_IN, audit_body, best_phone,
-                           document_operations, encoded, failing, given_hostile_values,
-                           served_document, submit)
+from tests.helpers import (
+    PASSWORD,
+    PHONE_CALL,
+    WALK_IN,
+    audit_body,
+    best_phone,
+    document_operations,
+    encoded,
+    failing,
+    given_hostile_values,
+    served_document,
+    submit,
+)
 from tests.photo_samples import small_jpeg
+
 
 @dataclass
 class Request:

@@ -8,8 +8,7 @@ import pytest
 from werkzeug.exceptions import NotFound
 
 from audit_server.services import checklists
-from tests.helpers import (audit_body, best_walk_in, document_operations, failing,
-                           served_document, submit)
+from tests.helpers import audit_body, best_walk_in, document_operations, failing, served_document, submit
 from tests.photo_samples import small_jpeg
 
 NUL = "Dirty \x00 floor"

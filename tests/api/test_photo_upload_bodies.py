@@ -78,8 +78,8 @@ def photo_bytes(size):
 def multipart(photo, fields, photo_first=True):
     """The body a browser's FormData makes: the photo and the fields, in that order (the
     phone's outbox) or the other (the page's form)."""
-    photo_part = ('Content-Disposition: form-data; name="photo"; filename="photo.jpg"\r\n'
-                  "Content-Type: image/jpeg\r\n\r\n").encode() + photo
+    photo_part = (b'Content-Disposition: form-data; name="photo"; filename="photo.jpg"\r\n'
+                  b"Content-Type: image/jpeg\r\n\r\n") + photo
     field_parts = [f'Content-Disposition: form-data; name="{name}"\r\n\r\n{value}'.encode()
                    for name, value in fields.items()]
     parts = [photo_part, *field_parts] if photo_first else [*field_parts, photo_part]
@@ -191,7 +191,7 @@ def test_a_view_may_still_set_a_requests_own_limits(app, path):
         assert (request.max_content_length, request.max_form_memory_size,
                 request.max_form_parts) == (len(body) - 1, 10, 2)
         with pytest.raises(RequestEntityTooLarge):
-            request.form
+            request.form  # noqa: B018 (reading it is what raises)
 
 
 def test_an_upgraded_werkzeug_without_the_method_we_override_fails_at_import():

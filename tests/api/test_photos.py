@@ -14,10 +14,22 @@ from audit_server.request_bodies import FIELD_MAX_BYTES
 from audit_server.services.photos import DecodingSlots
 from audit_server.storage import photo_store
 from tests.helpers import audit_body, best_walk_in, failing
-from tests.photo_samples import (camera_heic, camera_jpeg, camera_png, heic, jpeg_300kb,
-                                 megabyte_jpeg, phone_jpeg, phone_resized_jpeg, png_claiming,
-                                 small_jpeg, transparent_png, truncated_jpeg, webp,
-                                 webp_of_49_megapixels)
+from tests.photo_samples import (
+    camera_heic,
+    camera_jpeg,
+    camera_png,
+    heic,
+    jpeg_300kb,
+    megabyte_jpeg,
+    phone_jpeg,
+    phone_resized_jpeg,
+    png_claiming,
+    small_jpeg,
+    transparent_png,
+    truncated_jpeg,
+    webp,
+    webp_of_49_megapixels,
+)
 
 
 @pytest.fixture

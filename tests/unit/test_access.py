@@ -5,8 +5,8 @@ import sqlalchemy as sa
 
 from audit_server.extensions import db
 from audit_server.models import CorrectiveAction, User
-from audit_server.models.users import ROLES, user_regions
 from audit_server.models.types import utcnow
+from audit_server.models.users import ROLES, user_regions
 from audit_server.services import access, accounts, actions
 from audit_server.services.errors import InvalidInput
 from tests.helpers import PASSWORD, failing, submit
@@ -74,7 +74,7 @@ def test_the_owners_offered_are_the_active_users_who_see_the_location(client, or
     offered = {u.id for u in actions.possible_owners(action)}
     expected = {people[who].id for who, codes in SEES.items() if code in codes and who != "inactive"}
     assert offered == expected
-    for who, user in people.items():
+    for user in people.values():
         if user.id == action.owner_id:
             continue
         if user.id in offered:

@@ -11,10 +11,10 @@ import sqlalchemy as sa
 
 from audit_server.extensions import db
 from audit_server.models import ActionEvent, Audit, ChecklistVersion, CorrectiveAction
+from audit_server.services import demo_history
 from audit_server.services.accounts import authenticate
 from audit_server.services.audits import new_audit, scored_parts
 from audit_server.services.checklists import Checklist, current_checklist_of_kind, validate_answers
-from audit_server.services import demo_history
 from audit_server.services.demo_history import History, Writer
 from audit_server.services.scoring import score_answers
 

@@ -7,13 +7,29 @@ import pytest
 from PIL import Image
 
 from audit_server.config import Config
-from audit_server.services.errors import (ImageTooBig, InvalidInput, TooLarge, Unavailable,
-                                         UnsupportedType)
-from audit_server.services.photos import (DecodingSlots, ImageLimits, decoding_bytes, open_image,
-                                          process_image, read_original)
-from tests.photo_samples import (camera_heic, camera_jpeg, camera_png, encode, heic, phone_jpeg,
-                                 png_claiming, small_jpeg, transparent_png, truncated_jpeg, webp,
-                                 webp_of_49_megapixels)
+from audit_server.services.errors import ImageTooBig, InvalidInput, TooLarge, Unavailable, UnsupportedType
+from audit_server.services.photos import (
+    DecodingSlots,
+    ImageLimits,
+    decoding_bytes,
+    open_image,
+    process_image,
+    read_original,
+)
+from tests.photo_samples import (
+    camera_heic,
+    camera_jpeg,
+    camera_png,
+    encode,
+    heic,
+    phone_jpeg,
+    png_claiming,
+    small_jpeg,
+    transparent_png,
+    truncated_jpeg,
+    webp,
+    webp_of_49_megapixels,
+)
 
 MAX_PIXELS = Config.PHOTO_MAX_PIXELS
 LIMITS = ImageLimits(MAX_PIXELS, Config.PHOTO_DECODE_MAX_BYTES)

@@ -7,8 +7,7 @@ from datetime import datetime, timedelta, timezone
 from audit_server.extensions import db
 from audit_server.models import CorrectiveAction
 from audit_server.services.photos import DecodingSlots
-from tests.helpers import (WALK_IN, built_in_checklist, built_in_without, checklist_folder, failing,
-                           set_columns, submit)
+from tests.helpers import WALK_IN, built_in_checklist, built_in_without, checklist_folder, failing, set_columns, submit
 from tests.photo_samples import png_claiming, small_jpeg
 
 ENGLISH = {"Accept-Language": "en"}

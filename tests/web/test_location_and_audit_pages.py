@@ -12,8 +12,18 @@ from urllib3 import encode_multipart_formdata
 from audit_server.extensions import db
 from audit_server.models import CorrectiveAction
 from audit_server.services import accounts
-from tests.helpers import (PASSWORD, PHONE_CALL, WALK_IN, audit_body, best_walk_in, built_in_checklist,
-                           checklist_folder, failing, set_columns, submit)
+from tests.helpers import (
+    PASSWORD,
+    PHONE_CALL,
+    WALK_IN,
+    audit_body,
+    best_walk_in,
+    built_in_checklist,
+    checklist_folder,
+    failing,
+    set_columns,
+    submit,
+)
 from tests.photo_samples import camera_jpeg, small_jpeg
 
 ENGLISH = {"Accept-Language": "en"}
@@ -88,7 +98,7 @@ def test_the_audit_page_shows_every_answer_its_comment_the_score_and_the_photos(
     assert "Nov 20, 2026, 10:28" in page and "Nov 20, 2026, 10:30" in page and "(Europe/Madrid)" in page
     assert "Revisión de la mañana 🌅\nTodo lo demás, bien." in page
     assert "manager@example.com" in page  # the auditor
-    assert f'href="/locations/N1"' in page
+    assert 'href="/locations/N1"' in page
 
     floor = item_block(page, "Is the floor clean?")
     assert 'class="answer failed"' in floor and shown_value(floor) == "No Failed"

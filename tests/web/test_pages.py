@@ -13,8 +13,8 @@ def test_home_shows_my_locations_scores_and_the_two_audits(web, organisation):
     page = web.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "North One" in page and "South One" not in page
     assert "100&nbsp;%" in page  # the latest walk-in
-    assert "/audit/walk-in?location=%d" % organisation.locations["N1"] in page
-    assert "/audit/phone?location=%d" % organisation.locations["N1"] in page
+    assert f"/audit/walk-in?location={organisation.locations['N1']}" in page
+    assert f"/audit/phone?location={organisation.locations['N1']}" in page
     assert "My open corrective actions" in page
 
 
@@ -28,12 +28,12 @@ def test_several_locations_are_offered_to_choose(web, organisation):
 def test_the_door_url_chooses_the_location_and_hides_others(web, organisation):
     web.login(organisation.emails["regional"])
     page = web.get("/l/N2").get_data(as_text=True)
-    assert "/audit/walk-in?location=%d" % organisation.locations["N2"] in page
+    assert f"/audit/walk-in?location={organisation.locations['N2']}" in page
     assert web.get("/l/S1").status_code == 404
     assert web.get("/l/NOPE").status_code == 404
     for not_a_code in ("%00", "N1%00", "N" * 33, "-N1"):  # no code of ours, never a query
         assert web.get(f"/l/{not_a_code}").status_code == 404
-    assert web.get("/?location=%d" % organisation.locations["S1"]).status_code == 404
+    assert web.get(f"/?location={organisation.locations['S1']}").status_code == 404
 
 
 def test_audit_pages_render_the_checklist_in_scope_only(web, organisation):

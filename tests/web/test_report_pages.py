@@ -2,15 +2,15 @@
 the audits where an item failed; their period form; who may see them. The figures are
 worked out by hand from the small data set below."""
 import re
-from urllib.parse import parse_qsl
 from datetime import timedelta
 from html.parser import HTMLParser
+from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
 
 import pytest
 import requests
-from babel.dates import format_date
 import sqlalchemy as sa
+from babel.dates import format_date
 
 from audit_server.extensions import db
 from audit_server.models import CorrectiveAction
