@@ -26,10 +26,10 @@ from tests.photo_samples import small_jpeg
 
 # What the pages read from a query string (test_every_name_a_page_reads_is_fuzzed keeps it whole;
 # the report pages read theirs through the API's schema of a report's query).
-QUERY_NAMES = ("location", "page", "show", "next", "done",
+QUERY_NAMES = ("location", "page", "show", "next", "done", "region", "kind", "cleared",
                *(field.data_key or name for name, field in ReportQuerySchema().fields.items()))
 PACKAGE = Path(__file__).resolve().parents[2] / "audit_server"
-PAGE_CODE = [*(PACKAGE / "web").glob("*.py"), PACKAGE / "photo_files.py"]
+PAGE_CODE = [*(PACKAGE / "web").rglob("*.py"), PACKAGE / "photo_files.py"]  # admin/ too
 ARGUMENT = re.compile(r"<(?:[^<>]+:)?(\w+)>")
 
 
@@ -105,6 +105,27 @@ def valid_requests(world):
         ("admin.activity", "GET"): [PageRequest(query={"page": 1, "kind": "user"}, role="admin")],
         ("admin.throttling", "GET"): [PageRequest(query={"cleared": "address:203.0.113.9"}, role="admin")],
         ("admin.throttling_clear", "POST"): [PageRequest(form={"key": "address:203.0.113.9"}, role="admin")],
+        ("admin.regions", "GET"): [PageRequest(role="admin")],
+        ("admin.regions", "POST"): [PageRequest(form={"code": "NE", "name": "Noreste 🌊"}, role="admin")],
+        ("admin.regions_edit", "GET"): [PageRequest(path={"code": "N"}, role="admin")],
+        ("admin.regions_edit", "POST"): [PageRequest(path={"code": "N"}, form={"name": "Norte ñ"}, role="admin")],
+        ("admin.regions_qr_sheet", "GET"): [PageRequest(path={"code": "N"}, role="admin")],
+        ("admin.locations", "GET"): [PageRequest(query={"region": "N"}, role="admin")],
+        ("admin.locations_new", "GET"): [PageRequest(query={"region": "N"}, role="admin")],
+        ("admin.locations_new", "POST"): [PageRequest(form={
+            "code": "N9", "name": "Norte Nueve ☕", "region": "N", "address": "Calle 9",
+            "phone": "+34 900 000 009", "timezone": "Europe/Madrid"}, role="admin")],
+        ("admin.locations_edit", "GET"): [PageRequest(path={"code": world.code}, role="admin")],
+        ("admin.locations_edit", "POST"): [PageRequest(path={"code": world.code}, form={
+            "code": world.code, "name": "North One ☕", "region": "N", "address": "Street 1",
+            "phone": "+34 900 000 001", "timezone": "Europe/Madrid"}, role="admin")],
+        ("admin.locations_qr", "GET"): [PageRequest(path={"code": world.code}, role="admin")],
+        ("admin.locations_poster", "GET"): [PageRequest(path={"code": world.code}, role="admin")],
+        ("admin.cadence", "GET"): [PageRequest(role="admin")],
+        ("admin.cadence", "POST"): [PageRequest(form={"region": "N", "checklist": WALK_IN, "days": 10},
+                                                role="admin"),
+                                    PageRequest(form={"region": "N", "checklist": WALK_IN, "reset": "1"},
+                                                role="admin")],
         ("web.failed_item", "GET"): [PageRequest(
             path={"code": "N", "checklist_id": WALK_IN, "item_id": "floor_clean"},
             query={"from": "2026-11-01", "to": "2026-11-30", "page": 1}, role="regional")],
