@@ -26,7 +26,7 @@ def query_page():
 
 
 def init_app(app):
-    from . import (actions, audits, auth, compression, errors, figures, home, i18n,  # noqa: F401 (routes)
+    from . import (actions, audits, auth, compression, errors, figures, home, i18n, invitations,  # noqa: F401
                    locations, offline, reports, security)
 
     i18n.init_app(app)

@@ -11,6 +11,7 @@ import logging
 import pytest
 
 from audit_server.security_headers import CONTENT_SECURITY_POLICY, JsonLogHandler
+from audit_server.services import invitations
 from tests.helpers import WALK_IN, failing, submit
 
 # endpoint: (who opens it, its path from the seeded data)
@@ -29,6 +30,9 @@ PAGES = {
     "web.failed_item": ("regional", lambda d: f"/reports/regions/N/items/{WALK_IN}/floor_clean"),
     "admin.index": ("admin", lambda d: "/admin/"),
     "admin.activity": ("admin", lambda d: "/admin/activity"),
+    "admin.users": ("admin", lambda d: "/admin/users"),
+    "admin.edit_user": ("admin", lambda d: f"/admin/users/{d['user']}"),
+    "web.invitation": (None, lambda d: f"/invitations/{d['invitation']}"),
 }
 # endpoint: what it answers instead of a page
 NOT_PAGES = {
@@ -67,7 +71,9 @@ def assert_page_headers(response, path):
 def seeded(client, organisation):
     """An audit by the manager of N1 where the floor was not clean, and its action."""
     audit = submit(client, organisation, answers=failing("floor_clean"))
-    return {"audit": audit["id"], "action": audit["actions"][0]["id"]}
+    token, _ = invitations.invite(None, "invited@example.com", "admin")
+    return {"audit": audit["id"], "action": audit["actions"][0]["id"], "invitation": token,
+            "user": organisation.ids["manager"]}
 
 
 def test_every_get_route_is_known(app):
