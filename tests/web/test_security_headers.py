@@ -11,7 +11,7 @@ import logging
 import pytest
 
 from audit_server.security_headers import CONTENT_SECURITY_POLICY, JsonLogHandler
-from audit_server.services import invitations
+from audit_server.services import checklists, invitations
 from tests.helpers import WALK_IN, failing, submit
 
 # endpoint: (who opens it, its path from the seeded data)
@@ -31,7 +31,9 @@ PAGES = {
     "admin.index": ("admin", lambda d: "/admin/"),
     "admin.activity": ("admin", lambda d: "/admin/activity"),
     "admin.users": ("admin", lambda d: "/admin/users"),
-    "admin.edit_user": ("admin", lambda d: f"/admin/users/{d['user']}"),
+    "admin.users_edit": ("admin", lambda d: f"/admin/users/{d['user']}"),
+    "admin.checklists": ("admin", lambda d: "/admin/checklists"),
+    "admin.checklists_preview": ("admin", lambda d: f"/admin/checklists/{WALK_IN}/{d['walk_in_version']}"),
     "web.invitation": (None, lambda d: f"/invitations/{d['invitation']}"),
 }
 # endpoint: what it answers instead of a page
@@ -73,7 +75,8 @@ def seeded(client, organisation):
     audit = submit(client, organisation, answers=failing("floor_clean"))
     token, _ = invitations.invite(None, "invited@example.com", "admin")
     return {"audit": audit["id"], "action": audit["actions"][0]["id"], "invitation": token,
-            "user": organisation.ids["manager"]}
+            "user": organisation.ids["manager"],
+            "walk_in_version": checklists.current_checklist(WALK_IN).version}
 
 
 def test_every_get_route_is_known(app):

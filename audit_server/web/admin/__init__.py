@@ -37,6 +37,6 @@ def admin_sections():
 
 
 def init_app(app):
-    from . import activity, users  # noqa: F401 (routes)
+    from . import activity, checklists, users  # noqa: F401 (routes)
 
     app.register_blueprint(bp)

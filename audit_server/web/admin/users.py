@@ -47,7 +47,7 @@ def users():
 
 
 @bp.route("/users/invite", methods=["POST"])
-def invite_user():
+def users_invite():
     role, regions, locations = _form_scope()
     email, name = request.form.get("email", "")[:255], request.form.get("name", "")[:255]
     try:
@@ -58,7 +58,7 @@ def invite_user():
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
-def edit_user(user_id):
+def users_edit(user_id):
     user = db.session.get(User, user_id) or abort(404)
     errors = {}
     if request.method == "POST":
@@ -76,7 +76,7 @@ def edit_user(user_id):
 
 
 @bp.route("/users/<int:user_id>/active", methods=["POST"])
-def set_active(user_id):
+def users_active(user_id):
     user = db.session.get(User, user_id) or abort(404)
     try:
         if request.form.get("active") == "1":
@@ -89,9 +89,9 @@ def set_active(user_id):
 
 
 @bp.route("/users/<int:user_id>/reset", methods=["POST"])
-def reset_link(user_id):
+def users_reset(user_id):
     user = db.session.get(User, user_id) or abort(404)
-    token, _ = invitations.reset_link(current_user, user)
+    token, _row = invitations.reset_link(current_user, user)
     return _page(link=_link(token), link_for=user.email, link_kind="reset")
 
 
