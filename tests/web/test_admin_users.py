@@ -143,3 +143,32 @@ def test_a_reset_link_sets_the_password_once(web, organisation):
     web.post("/logout")
     assert web.login(organisation.emails["manager"], NEW_PASSWORD).status_code == 302
     assert count_users() == 4 and PASSWORD != NEW_PASSWORD
+
+
+class FakeMailer:
+    sent = []
+
+    def __init__(self, settings):
+        self.settings = settings
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def send(self, msg):
+        self.sent.append(msg)
+
+
+def test_the_invitation_is_emailed_when_mail_is_configured(web, organisation, app, monkeypatch):
+    from audit_server import mail
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "smtp.example.com")
+    monkeypatch.setitem(app.config, "MAIL_FROM", "Momento <momento@example.com>")
+    monkeypatch.setattr(mail, "Mailer", FakeMailer)
+    FakeMailer.sent.clear()
+    page, path = invite(web, organisation, email="mailed@example.com", locations=["N1"])
+    assert page.status_code == 200 and path
+    [msg] = FakeMailer.sent
+    assert msg["To"].addresses[0].addr_spec == "mailed@example.com"
+    assert path in msg.get_body(("plain",)).get_content()

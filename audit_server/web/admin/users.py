@@ -1,10 +1,15 @@
 """The users page: who may use Momento, with which role and scope; invitations by a
 one-time link, password-reset links, deactivating and reactivating."""
+import smtplib
+
 import sqlalchemy as sa
-from flask import abort, render_template, request, url_for
+from flask import abort, current_app, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from ... import mail
 from ...extensions import db
 from ...models import ROLES, Invitation, Location, Region, User
 from ...services import accounts, invitations
@@ -54,7 +59,33 @@ def users_invite():
         token, row = invitations.invite(current_user, email, role, regions, locations, name)
     except InvalidInput as error:
         return _page(422, errors=error.fields, form={"email": email, "name": name, "role": role})
-    return _page(link=_link(token), link_for=row.email, link_kind="invite")
+    link = _link(token)
+    return _page(link=link, link_for=row.email, link_kind="invite", mailed=_mail_invitation(row, link))
+
+
+def _mail_invitation(row, link):
+    """E-mail the invitation link when mail is configured: True if sent, False if it could
+    not be, None without mail settings (the admin passes the link on themself)."""
+    try:
+        settings = mail.mail_settings(current_app.config)
+    except InvalidInput:
+        current_app.logger.exception("mail settings")
+        return False
+    if settings is None:
+        return None
+    hours = current_app.config["INVITATION_HOURS"]
+    text = _("You are invited to Momento. Open this link to choose your password; it works once, "
+             "for %(hours)d hours:", hours=hours) + "\n\n" + link + "\n"
+    html = render_template("admin/invitation_mail.html", link=link, hours=hours)
+    try:
+        msg = mail.message(settings.sender, row.name, row.email, _("Your invitation to Momento"),
+                           text, html, str(get_locale() or "en"))
+        with mail.Mailer(settings) as mailer:
+            mailer.send(msg)
+    except (*mail.BAD_ADDRESS, smtplib.SMTPException, OSError):
+        current_app.logger.exception("the invitation to %s could not be e-mailed", row.email)
+        return False
+    return True
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
