@@ -79,7 +79,8 @@ def accept(token, name, password, password_again):
     row = find(token)
     if row is None:
         raise LookupError(token)
-    row = db.session.scalar(sa.select(Invitation).filter_by(id=row.id).with_for_update())
+    row = db.session.scalar(sa.select(Invitation).filter_by(id=row.id).with_for_update()
+                            .execution_options(populate_existing=True))
     if row.used_at is not None or row.revoked_at is not None:
         raise LinkGone()
     errors = {}

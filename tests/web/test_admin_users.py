@@ -45,6 +45,7 @@ def test_an_invitation_works_once_and_the_new_manager_sees_only_their_location(w
     assert web.get(path).status_code == 200
     assert accept(web, path, again="something else entirely").status_code == 422
     assert accept(web, path, password="short").status_code == 422
+    assert accept(web, path, name="bad\x00name").status_code == 422
     assert count_users() == 4
     answer = accept(web, path)
     assert answer.status_code == 302 and answer.headers["Location"].endswith("/")
