@@ -110,12 +110,15 @@ def test_role_and_scope_are_edited_with_the_same_rules(web, organisation):
     assert db.session.get(User, admin_id).role == "admin"
 
 
-def test_deactivate_and_reactivate_and_the_last_admin(web, organisation):
+def test_deactivate_and_reactivate_and_the_last_admin(web, organisation, app, web_on):
+    manager = web_on(app)
+    assert manager.login(organisation.emails["manager"]).status_code == 302
     web.login(organisation.emails["admin"])
     uid = organisation.ids["manager"]
     assert web.post(f"/admin/users/{uid}/active", {"active": "0"}).status_code == 200
     db.session.expire_all()
     assert db.session.get(User, uid).active is False
+    assert manager.get("/").status_code == 302  # their session ended: to sign-in
     listed = web.get("/admin/users?role=manager").get_data(as_text=True)
     assert "Deactivated" in listed or "Desactivado" in listed
     assert web.post(f"/admin/users/{organisation.ids['admin']}/active", {"active": "0"}).status_code == 422
