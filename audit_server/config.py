@@ -72,6 +72,8 @@ class Config:
     ARGON2_PARALLELISM = _int("ARGON2_PARALLELISM", 4)
     # API bearer tokens live this long.
     API_TOKEN_HOURS = _int("API_TOKEN_HOURS", 12)
+    # Invitation and password-reset links work this long, once.
+    INVITATION_HOURS = _int("INVITATION_HOURS", 72)
     # JSON request bodies larger than this are refused with 413.
     MAX_JSON_BYTES = _int("MAX_JSON_BYTES", 1024 * 1024)
     # Flask's own limit, for every body whose endpoint declares none of its own (the

@@ -7,8 +7,7 @@ from .checklists import ChecklistVersion
 from .digests import DigestDelivery
 from .org import Location, Region
 from .photos import Photo
-from .users import ROLES, ApiToken, User, UserSession
+from .users import ROLES, ApiToken, Invitation, User, UserSession
 
 __all__ = ["ActionEvent", "ActivityEntry", "ApiToken", "Audit", "Cadence", "ChecklistVersion", "CorrectiveAction",
-           "DigestDelivery", "Location", "Photo", "Region", "ROLES", "User",
-           "UserSession"]
+           "DigestDelivery", "Invitation", "Location", "Photo", "Region", "ROLES", "User", "UserSession"]

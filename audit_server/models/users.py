@@ -81,3 +81,30 @@ class UserSession(db.Model):
     address: Mapped[str] = mapped_column(sa.String(64), default="")
 
     user: Mapped[User] = relationship()
+
+
+class Invitation(db.Model):
+    """A one-time link: "invite" someone to become a user, or "reset" an existing user's
+    password. Only the token's SHA-256 is stored; the link works until expires_at, once."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    purpose: Mapped[str] = mapped_column(sa.String(16), default="invite")
+    email: Mapped[str] = mapped_column(sa.String(255))
+    name: Mapped[str] = mapped_column(sa.String(120), default="")
+    role: Mapped[str | None] = mapped_column(sa.String(16))
+    region_codes: Mapped[list] = mapped_column(sa.JSON, default=list)
+    location_codes: Mapped[list] = mapped_column(sa.JSON, default=list)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    invited_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+    invited_by: Mapped[User | None] = relationship(foreign_keys=[invited_by_id])
+
+    __table_args__ = (sa.CheckConstraint("purpose IN ('invite', 'reset')", name="ck_invitations_purpose"),)

@@ -44,18 +44,14 @@ LIKE_EMAIL = "Too close to the email address."
 OBVIOUS = ("momento", "audit", "auditoria", "password", "contrasena", "contraseña")
 
 
-def create_user(email, role, password, region_codes=(), location_codes=(), name=""):
+def scope_errors(role, region_codes=(), location_codes=()):
+    """(errors, regions, locations) for a role and its scope: a regional manager has
+    regions only (at least one), a location manager locations only (at least one), an
+    admin neither. Used when a user is created, invited or edited."""
     errors = {}
-    email = (email or "").strip().lower()
-    if not EMAIL.match(email):
-        errors["email"] = ["Not an email address."]
-    elif db.session.scalar(sa.select(User.id).filter_by(email=email)):
-        errors["email"] = ["A user with this email exists."]
+    region_codes, location_codes = list(region_codes or ()), list(location_codes or ())
     if role not in ROLES:
         errors["role"] = ["Must be one of: " + ", ".join(ROLES) + "."]
-    problems = password_problems(password, email)
-    if problems:
-        errors["password"] = problems
     regions = db.session.scalars(sa.select(Region).where(Region.code.in_(region_codes))).all()
     locations = db.session.scalars(sa.select(Location).where(Location.code.in_(location_codes))).all()
     unknown = set(region_codes) - {r.code for r in regions}
@@ -72,11 +68,88 @@ def create_user(email, role, password, region_codes=(), location_codes=(), name=
         errors.setdefault("regions", []).append("Only regional managers have regions.")
     if role != "manager" and location_codes:
         errors.setdefault("locations", []).append("Only location managers have locations.")
+    return errors, list(regions), list(locations)
+
+
+def email_errors(email):
+    """(errors, normalised email) for a new user's email."""
+    email = (email or "").strip().lower()
+    if "\x00" in email or not EMAIL.match(email):
+        return {"email": ["Not an email address."]}, email
+    if db.session.scalar(sa.select(User.id).filter_by(email=email)):
+        return {"email": ["A user with this email exists."]}, email
+    return {}, email
+
+
+def create_user(email, role, password, region_codes=(), location_codes=(), name="", commit=True):
+    errors, email = email_errors(email)
+    problems = password_problems(password, email)
+    if problems:
+        errors["password"] = problems
+    scope, regions, locations = scope_errors(role, region_codes, location_codes)
+    errors.update(scope)
     if errors:
         raise InvalidInput("The user cannot be created.", errors)
     user = User(email=email, role=role, name=name, password_hash=hash_password(password),
-                regions=list(regions), locations=list(locations))
+                regions=regions, locations=locations)
     db.session.add(user)
+    if commit:
+        db.session.commit()
+    return user
+
+
+def snapshot(user):
+    return {"email": user.email, "name": user.name, "role": user.role, "active": user.active,
+            "regions": sorted(r.code for r in user.regions),
+            "locations": sorted(loc.code for loc in user.locations)}
+
+
+def active_admins():
+    return db.session.scalar(sa.select(sa.func.count()).select_from(User)
+                             .where(User.role == "admin", User.active.is_(True)))
+
+
+def update_user(user, actor, role, region_codes=(), location_codes=(), name=None):
+    """Change a user's role and scope (and name); the last active admin stays an admin."""
+    errors, regions, locations = scope_errors(role, region_codes, location_codes)
+    if name is not None and ("\x00" in name or len(name) > 120):
+        errors["name"] = ["At most 120 characters, no NUL."]
+    if user.role == "admin" and role != "admin" and user.active and active_admins() <= 1:
+        errors.setdefault("role", []).append("The last admin stays an admin.")
+    if errors:
+        raise InvalidInput("The user cannot be changed.", errors)
+    before = snapshot(user)
+    user.role, user.regions, user.locations = role, regions, locations
+    if name is not None:
+        user.name = name.strip()
+    before, after = activity.changes(before, snapshot(user))
+    if after:
+        activity.record(actor, "user.update", "user", user.id, user.email, before, after)
+    db.session.commit()
+    return user
+
+
+def deactivate(user, actor):
+    """The user can no longer sign in: their sessions and API tokens end at their next
+    request. Recorded in the activity log; committed."""
+    if actor is not None and user.id == actor.id:
+        raise InvalidInput("You cannot deactivate yourself.", {"user": ["You cannot deactivate yourself."]})
+    if user.role == "admin" and user.active and active_admins() <= 1:
+        raise InvalidInput("The last admin cannot be deactivated.",
+                           {"user": ["The last admin cannot be deactivated."]})
+    end_sessions(user)
+    if user.active:
+        user.active = False
+        activity.record(actor, "user.deactivate", "user", user.id, user.email, {"active": True}, {"active": False})
+    db.session.commit()
+    return user
+
+
+def reactivate(user, actor):
+    """Let a deactivated user sign in again. Recorded in the activity log; committed."""
+    if not user.active:
+        user.active = True
+        activity.record(actor, "user.reactivate", "user", user.id, user.email, {"active": False}, {"active": True})
     db.session.commit()
     return user
 
@@ -269,28 +342,6 @@ def end_sessions(user):
 
 def sign_out_everywhere(user):
     end_sessions(user)
-    db.session.commit()
-
-
-def deactivate(user, actor):
-    """Deactivate an account: it can no longer sign in, and its sessions and tokens end
-    (at their next request). Recorded in the activity log; committed."""
-    if actor is not None and user.id == actor.id:
-        raise InvalidInput("You cannot deactivate your own account.",
-                           {"active": ["You cannot deactivate your own account."]})
-    before = {"active": user.active}
-    user.active = False
-    end_sessions(user)
-    activity.record(actor, "user.deactivate", "user", user.id, user.email, before, {"active": False})
-    db.session.commit()
-
-
-def reactivate(user, actor):
-    """Let a deactivated account sign in again. Recorded in the activity log; committed."""
-    before = {"active": user.active}
-    user.active = True
-    end_sessions(user)  # nothing should be left; make sure of it
-    activity.record(actor, "user.reactivate", "user", user.id, user.email, before, {"active": True})
     db.session.commit()
 
 

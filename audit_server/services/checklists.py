@@ -258,3 +258,58 @@ def current_checklist_of_kind(kind):
     if not matches:
         raise NotFound(f"No {kind} checklist.")
     return matches[0]
+
+
+def stored_versions(checklist_id=None):
+    """The stored versions (ChecklistVersion rows), by checklist id then newest first."""
+    stmt = sa.select(ChecklistVersion).order_by(ChecklistVersion.checklist_id, ChecklistVersion.created_at.desc())
+    if checklist_id is not None:
+        stmt = stmt.where(ChecklistVersion.checklist_id == checklist_id)
+    return db.session.scalars(stmt).all()
+
+
+def check_upload(data, filename=""):
+    """(definition or None, [(JSON path, message)]) of an uploaded checklist file's bytes,
+    checked as check_file checks a file of the folder (its name, if given, must be its id)."""
+    try:
+        definition = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        return None, [("$", "the file is not UTF-8 text")]
+    except json.JSONDecodeError as exc:
+        return None, [("$", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")]
+    if not isinstance(definition, dict):
+        return None, [("$", "a checklist must be a JSON object")]
+    if "\x00" in json.dumps(definition, ensure_ascii=False):
+        return None, [("$", "the file contains a NUL character")]
+    definition.pop("$schema", None)
+    errors = definition_errors(definition)
+    stem = Path(filename or "").stem
+    if not errors and stem and definition["id"] != stem:
+        errors.append(("$.id", f"the id {definition['id']!r} must match the file name {stem!r}"))
+    return (None if errors else definition), errors
+
+
+def upload(actor, data, filename=""):
+    """Store an uploaded checklist file as a version (nothing stored if it has any error:
+    InvalidInput whose fields map JSON paths to messages). Returns (checklist, stored now).
+
+    The version is a row of checklist_versions: immutable, never deleted, so it survives
+    restarts and `checklists sync` (which only adds the folder's versions). It does not
+    replace the folder's file: the current checklist of the phones stays the one of
+    CHECKLISTS_DIR until that file is deployed."""
+    from . import activity
+
+    definition, errors = check_upload(data, filename)
+    if errors:
+        fields = {}
+        for where, message in errors:
+            fields.setdefault(where, []).append(message)
+        raise InvalidInput("The checklist file has errors; nothing was stored.", fields)
+    checklist = Checklist.of(definition)
+    inserted = ensure_stored(checklist)
+    if inserted:
+        activity.record(actor, "checklist.upload", "checklist", f"{checklist.id}@{checklist.version}",
+                        checklist.id, None, {"id": checklist.id, "version": checklist.version,
+                                             "kind": checklist.kind})
+        db.session.commit()
+    return checklist, inserted

@@ -26,7 +26,9 @@ def query_page():
 
 
 def init_app(app):
-    from . import account, actions, audits, auth, compression, errors, figures, home, i18n, locations, offline, reports, security  # noqa: F401 (routes)
+    from . import (  # noqa: F401 (routes)
+        account, actions, audits, auth, compression, errors, figures, home, i18n, invitations, locations, offline,
+        reports, security)
 
     i18n.init_app(app)
     security.init_app(app)

@@ -11,6 +11,7 @@ import logging
 import pytest
 
 from audit_server.security_headers import CONTENT_SECURITY_POLICY, JsonLogHandler
+from audit_server.services import checklists, invitations
 from tests.helpers import WALK_IN, failing, submit
 
 # endpoint: (who opens it, its path from the seeded data)
@@ -39,6 +40,11 @@ PAGES = {
     "admin.locations_edit": ("admin", lambda d: "/admin/locations/N1"),
     "admin.locations_poster": ("admin", lambda d: "/admin/locations/N1/poster"),
     "admin.cadence": ("admin", lambda d: "/admin/cadence"),
+    "admin.users": ("admin", lambda d: "/admin/users"),
+    "admin.users_edit": ("admin", lambda d: f"/admin/users/{d['user']}"),
+    "admin.checklists": ("admin", lambda d: "/admin/checklists"),
+    "admin.checklists_preview": ("admin", lambda d: f"/admin/checklists/{WALK_IN}/{d['walk_in_version']}"),
+    "web.invitation": (None, lambda d: f"/invitations/{d['invitation']}"),
 }
 # endpoint: what it answers instead of a page
 NOT_PAGES = {
@@ -78,7 +84,10 @@ def assert_page_headers(response, path):
 def seeded(client, organisation):
     """An audit by the manager of N1 where the floor was not clean, and its action."""
     audit = submit(client, organisation, answers=failing("floor_clean"))
-    return {"audit": audit["id"], "action": audit["actions"][0]["id"]}
+    token, _ = invitations.invite(None, "invited@example.com", "admin")
+    return {"audit": audit["id"], "action": audit["actions"][0]["id"], "invitation": token,
+            "user": organisation.ids["manager"],
+            "walk_in_version": checklists.current_checklist(WALK_IN).version}
 
 
 def test_every_get_route_is_known(app):

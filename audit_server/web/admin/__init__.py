@@ -38,6 +38,6 @@ def admin_sections():
 
 def init_app(app):
     # In the order of the navigation: each module adds its section when imported.
-    from . import org, cadence, activity, throttling  # noqa: F401, I001 (routes)
+    from . import org, cadence, users, checklists, throttling, activity  # noqa: F401, I001 (routes)
 
     app.register_blueprint(bp)
