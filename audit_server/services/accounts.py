@@ -392,6 +392,9 @@ def revoke_token(actor, token_id):
     row = db.session.get(ApiToken, token_id) if isinstance(token_id, int) else None
     if row is None or (row.user_id != actor.id and actor.role != "admin"):
         raise NotFound("No such token.")
+    if row.user_id != actor.id:  # an admin's doing: in the activity log
+        activity.record(actor, "token.revoke", "user", row.user_id, row.user.email,
+                        {"token": row.name or str(row.id)}, None)
     db.session.delete(row)
     db.session.commit()
 

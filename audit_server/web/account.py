@@ -1,5 +1,5 @@
 """My account (/account): change one's password, see and end one's sessions and API tokens."""
-from flask import redirect, render_template, request, session, url_for
+from flask import abort, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
@@ -68,5 +68,5 @@ def revoke_token(token_id):
     try:
         accounts.revoke_token(current_user, token_id)
     except NotFound:
-        pass  # already revoked (or never one's own): nothing to do
+        abort(404)  # already revoked, or never one's own: as for anything out of scope
     return redirect(url_for("web.account", done="token"))

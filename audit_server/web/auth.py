@@ -21,6 +21,16 @@ def safe_next(target):
     return target
 
 
+def sign_in(user):
+    """Sign `user` in on this browser: a new server-side session (services/accounts.py)
+    in place of whoever's was here before, and its secret in the signed cookie."""
+    accounts.close_session(session.get("sid"))
+    logout_user()
+    session["sid"] = accounts.open_session(user, request.user_agent.string, request.remote_addr)
+    login_user(user, remember=False)
+    session.permanent = True
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @throttled  # failed sign-ins, per account and per address (throttling.py)
 def login():
@@ -33,10 +43,7 @@ def login():
         password = request.form.get("password", "")[:MAX_FIELD]
         user = accounts.authenticate(email, password) if email and password else None
         if user is not None:
-            accounts.close_session(session.get("sid"))  # whoever was signed in here before
-            session["sid"] = accounts.open_session(user, request.user_agent.string, request.remote_addr)
-            login_user(user, remember=False)
-            session.permanent = True
+            sign_in(user)
             return redirect(next_page)
         error = _("Wrong email or password.") if email and password else _(
             "Enter your email and your password.")

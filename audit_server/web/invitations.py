@@ -1,12 +1,12 @@
 """The page of a one-time link (/invitations/<token>): an invited person chooses their
 name and password and becomes a user, or a user sets a new password. Public: the token
 is the proof."""
-from flask import redirect, render_template, request, session, url_for
-from flask_login import login_user, logout_user
+from flask import redirect, render_template, request, url_for
 
 from ..services import invitations
 from ..services.errors import InvalidInput
 from . import bp
+from .auth import sign_in
 
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
@@ -28,8 +28,6 @@ def invitation(token):
         except InvalidInput as error:
             errors = error.fields
         else:
-            logout_user()
-            login_user(user, remember=False)
-            session.permanent = True
+            sign_in(user)
             return redirect(url_for("web.home"))
     return render_template("auth/invitation.html", row=row, name=name, errors=errors), 422 if errors else 200

@@ -34,7 +34,8 @@ import pytest
 import sqlalchemy as sa
 
 from audit_server.extensions import db
-from audit_server.models import Location
+from audit_server.models import Location, User
+from audit_server.services import accounts, checklists, invitations
 from tests.helpers import WALK_IN, audit_body, failing, submit
 from tests.photo_samples import small_jpeg
 
@@ -43,7 +44,7 @@ ROLES = (None, "manager", "manager_s", "regional", "admin")
 
 # Routes anyone may call without signing in (static files are left out of the matrix).
 PUBLIC = {"web.login", "auth.token", "api-docs.openapi_json", "web.service_worker",
-          "web.choose_language"}
+          "web.choose_language", "web.invitation"}
 EXCLUDED = {"static"}
 # Not pages: what they refuse to nobody is a 401, as the API does (an image has no login form).
 FILES = ("/photos/",)
@@ -111,6 +112,12 @@ FILL = {
     "item_id": same("floor_clean"),
     "size": same("thumb"),
     "user_id": by_location(lambda w: w.people),  # the manager of that location
+    # one's own API token; out of scope, someone else's (an admin may revoke anyone's)
+    "token_id": lambda w, s, inside, rule: w.tokens[is_api(rule), s.role or "manager"] if inside else (
+        None if s.role in (None, "admin") else w.tokens[is_api(rule), "manager_s" if s.role == "manager" else "manager"]),
+    "version": lambda w, s, inside, rule: w.walk_in_version,
+    "invitation_id": lambda w, s, inside, rule: w.invitation_id if inside or s.other_location else None,
+    "token": lambda w, s, inside, rule: w.invitation_token if inside else None,  # an invitation's (public)
 }
 # endpoint: (world, scope, in scope?) -> the whole path, where FILL cannot build it
 PATHS = {}
@@ -127,6 +134,7 @@ BODY = {
     "web.change_action": lambda w, s, inside: {"data": {"note": "Matrix note", "version": w.version}},
     "web.add_after_photo": lambda w, s, inside: {"data": photo_form("photo_id"),
                                                  "content_type": "multipart/form-data"},
+    "admin.cadence": lambda w, s, inside: {"data": {"region": "N", "checklist": WALK_IN, "days": "10"}},
     "auth.token": lambda w, s, inside: {"json": {"email": "nobody@example.com", "password": "x"}},
     "actions.change_action": lambda w, s, inside: {"json": {"note": "Matrix note", "version": w.version}},
     "action_photos.upload_after_photo": lambda w, s, inside: {"data": photo_form(),
@@ -144,7 +152,7 @@ SCOPED_BY_BODY = {"audits.submit": 422}  # "Unknown location."
 ONLY = {"reports.organisation_report": {"regional", "admin"},
         "web.reports_overview": {"regional", "admin"}}
 # called last: they end the session
-LAST = {"web.logout"}
+LAST = ("auth.revoke_this_token", "web.logout", "web.sign_out_everywhere")  # in this order
 
 
 def routes(app):
@@ -161,7 +169,9 @@ def is_api(rule):
 
 
 def scoped(rule):
-    return bool(rule.arguments - {"checklist_id", "item_id", "size"}) or rule.endpoint in SCOPED_BY_BODY
+    if rule.endpoint in PUBLIC:  # its URL is its proof (an invitation's token)
+        return False
+    return bool(rule.arguments - {"checklist_id", "item_id", "size", "version"}) or rule.endpoint in SCOPED_BY_BODY
 
 
 def path_for(world, rule, scope, inside):
@@ -203,7 +213,7 @@ def uncallable(app):
 def test_every_route_is_callable(app):
     unknown = uncallable(app)
     assert not unknown, "routes the matrix cannot call (see the top of this file):\n" + "\n".join(unknown)
-    stale = (PATHS.keys() | BODY.keys() | PUBLIC | ONLY.keys() | LAST | SCOPED_BY_BODY.keys()) - {rule.endpoint for rule, _ in routes(app)}
+    stale = (PATHS.keys() | BODY.keys() | PUBLIC | ONLY.keys() | set(LAST) | SCOPED_BY_BODY.keys()) - {rule.endpoint for rule, _ in routes(app)}
     assert not stale, f"no longer routes: {sorted(stale)}"
 
 
@@ -224,6 +234,20 @@ class World:
                             content_type="multipart/form-data", headers=organisation.headers(role))
             assert r.status_code == 201, r.get_json()
             self.photos[code] = uuid.UUID(r.get_json()["id"])
+        # a token of each person's own besides the one the matrix calls with (it may be revoked)
+        # (one for the API's route, one for the page's)
+        self.tokens = {(api, role): self._token(organisation.ids[role])
+                       for role in organisation.ids for api in (True, False)}
+        self.walk_in_version = checklists.current_checklist(WALK_IN).version
+        admin = db.session.get(User, organisation.ids["admin"])
+        self.invitation_token, row = invitations.invite(admin, "invited@example.com", "manager", (), ("N1",))
+        self.invitation_id = row.id
+
+    @staticmethod
+    def _token(user_id):
+        accounts.issue_token(db.session.get(User, user_id), 1, name="matrix")
+        return db.session.scalar(sa.select(sa.func.max(accounts.ApiToken.id)).where(
+            accounts.ApiToken.user_id == user_id))
 
 
 def snapshot(app):
@@ -278,7 +302,7 @@ def test_access_matrix(app, client, web_on, organisation, role):
     scope = SCOPES[role]
     caller = Caller(app, web_on, organisation, role)
     problems, called = [], set()
-    plan = sorted(routes(app), key=lambda rm: (rm[1] in UNSAFE, rm[0].endpoint in LAST))
+    plan = sorted(routes(app), key=lambda rm: (rm[1] in UNSAFE, (LAST.index(rm[0].endpoint) + 1) if rm[0].endpoint in LAST else 0))
     for inside in (False, True):  # out of scope first: the in-scope unsafe calls change things
         for rule, method in plan:
             if not inside and not scoped(rule):
