@@ -60,6 +60,8 @@ run: $(STAMP) translations $(SECRET_KEY_FILE)
 	$(DEV_KEY) SESSION_COOKIE_SECURE=$${SESSION_COOKIE_SECURE:-false} $(FLASK) run --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
+	@echo "=== Static checks (make lint) ==="
+	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory test-sqlite
 	@$(MAKE) --no-print-directory test-postgres
 
@@ -95,10 +97,10 @@ bench: $(STAMP) translations
 # passwords in test data (B105, B106), fixed /tmp paths of the benchmarks (B108), seeded
 # random data (B311), subprocesses they start themselves (B404, B603, B607) and SQL
 # written from their own constants (B608).
-LINTED := audit_server tests bench wsgi.py
+LINTED := audit_server tests bench tools wsgi.py
 lint: $(STAMP)
 	$(VENV)/bin/ruff check $(LINTED)
-	$(VENV)/bin/bandit -q -r audit_server wsgi.py
+	$(VENV)/bin/bandit -q -r audit_server tools wsgi.py
 	$(VENV)/bin/bandit -q -r tests bench -s B101,B105,B106,B108,B311,B404,B603,B607,B608
 
 clean:

@@ -27,8 +27,21 @@ def query_page():
 
 def init_app(app):
     from . import (  # noqa: F401 (routes)
-        account, actions, audits, auth, compression, errors, figures, home, i18n, invitations, locations, offline,
-        reports, security)
+        account,
+        actions,
+        audits,
+        auth,
+        compression,
+        errors,
+        figures,
+        home,
+        i18n,
+        invitations,
+        locations,
+        offline,
+        reports,
+        security,
+    )
 
     i18n.init_app(app)
     security.init_app(app)

@@ -4,8 +4,8 @@ import smtplib
 
 import sqlalchemy as sa
 from flask import abort, current_app, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
