@@ -4,6 +4,7 @@ routes come from the app's URL map (all but the API's, which tests/api/test_host
 fuzzes from its document), so a new page is fuzzed as soon as it exists, and fails here
 until it has a request it accepts."""
 import functools
+import json
 import re
 import uuid
 from collections.abc import Callable
@@ -12,21 +13,23 @@ from pathlib import Path
 from urllib.parse import quote, urlencode
 
 import pytest
+import sqlalchemy as sa
 from hypothesis import HealthCheck, settings
 from urllib3 import encode_multipart_formdata
 
 from audit_server import create_app
 from audit_server.api import PREFIX
 from audit_server.extensions import db
-from audit_server.models import CorrectiveAction
+from audit_server.models import ApiToken, CorrectiveAction, User
 from audit_server.schemas.reports import ReportQuerySchema
+from audit_server.services import accounts, checklists, invitations
 from audit_server.web.actions import CHANGE_FIELDS
-from tests.helpers import PASSWORD, WALK_IN, Org, encoded, failing, given_hostile_values, submit
+from tests.helpers import PASSWORD, WALK_IN, Org, encoded, failing, given_hostile_values, new_version, submit
 from tests.photo_samples import small_jpeg
 
 # What the pages read from a query string (test_every_name_a_page_reads_is_fuzzed keeps it whole;
 # the report pages read theirs through the API's schema of a report's query).
-QUERY_NAMES = ("location", "page", "show", "next", "done", "region", "kind", "cleared",
+QUERY_NAMES = ("location", "page", "show", "next", "done", "region", "kind", "cleared", "role",
                *(field.data_key or name for name, field in ReportQuerySchema().fields.items()))
 PACKAGE = Path(__file__).resolve().parents[2] / "audit_server"
 PAGE_CODE = [*(PACKAGE / "web").rglob("*.py"), PACKAGE / "photo_files.py"]  # admin/ too
@@ -56,6 +59,10 @@ class World:
     photo_id: str
     regional_id: int
     version: Callable[[], int]
+    invitation: str = "no-such-token"  # a pending invitation's token
+    walk_in_version: str = "v"  # the walk-in checklist's current version
+    spare_invitation_id: int = 1  # another pending invitation's id (for revoking)
+    token_id: Callable[[], int] = lambda: 1  # an API token of the manager's own (for revoking)
 
 
 def valid_requests(world):
@@ -100,7 +107,7 @@ def valid_requests(world):
         ("web.change_password", "POST"): [PageRequest(form={"current": PASSWORD, "new": PASSWORD,
                                                             "confirmation": PASSWORD})],
         ("web.sign_out_everywhere", "POST"): [PageRequest()],
-        ("web.revoke_token", "POST"): [PageRequest(path={"token_id": 1})],
+        ("web.revoke_token", "POST"): [PageRequest(path={"token_id": world.token_id()})],
         ("admin.index", "GET"): [PageRequest(role="admin")],
         ("admin.activity", "GET"): [PageRequest(query={"page": 1, "kind": "user"}, role="admin")],
         ("admin.throttling", "GET"): [PageRequest(query={"cleared": "address:203.0.113.9"}, role="admin")],
@@ -126,6 +133,25 @@ def valid_requests(world):
                                                 role="admin"),
                                     PageRequest(form={"region": "N", "checklist": WALK_IN, "reset": "1"},
                                                 role="admin")],
+        ("admin.users", "GET"): [PageRequest(query={"role": "manager"}, role="admin")],
+        ("admin.users_invite", "POST"): [PageRequest(form={
+            "email": "nueva@example.com", "name": "Nueva Señora 🌻", "role": "manager", "locations": "N1"},
+            role="admin")],
+        ("admin.users_edit", "GET"): [PageRequest(path={"user_id": world.regional_id}, role="admin")],
+        ("admin.users_edit", "POST"): [PageRequest(path={"user_id": world.regional_id}, form={
+            "name": "Regional ñ", "role": "regional", "regions": "N"}, role="admin")],
+        ("admin.users_active", "POST"): [PageRequest(path={"user_id": world.regional_id}, form={"active": "1"},
+                                                     role="admin")],
+        ("admin.users_reset", "POST"): [PageRequest(path={"user_id": world.regional_id}, role="admin")],
+        ("admin.revoke_invitation", "POST"): [PageRequest(path={"invitation_id": world.spare_invitation_id}, role="admin")],
+        ("admin.checklists", "GET"): [PageRequest(role="admin")],
+        ("admin.upload_checklist", "POST"): [PageRequest(files={"file": (
+            f"{WALK_IN}.json", json.dumps(new_version(WALK_IN)).encode(), "application/json")}, role="admin")],
+        ("admin.checklists_preview", "GET"): [PageRequest(
+            path={"checklist_id": WALK_IN, "version": world.walk_in_version}, role="admin")],
+        ("web.invitation", "GET"): [PageRequest(path={"token": world.invitation}, role="manager")],
+        ("web.invitation", "POST"): [PageRequest(path={"token": world.invitation}, form={
+            "name": "Invitada ñ", "password": "Ñandú-pan-de-2026", "password_again": "Ñandú-pan-de-2026"})],
         ("web.failed_item", "GET"): [PageRequest(
             path={"code": "N", "checklist_id": WALK_IN, "item_id": "floor_clean"},
             query={"from": "2026-11-01", "to": "2026-11-30", "page": 1}, role="regional")],
@@ -163,7 +189,7 @@ def send(web, method, rule, request):
     form = {name: encoded(value) for name, value in request.form.items()} | {
         "csrf_token": web.csrf_token()}
     if request.files:
-        parts = list(form.items()) + [(name, (f"{name}.jpg", data, "image/jpeg"))
+        parts = list(form.items()) + [(name, data if isinstance(data, tuple) else (f"{name}.jpg", data, "image/jpeg"))
                                       for name, data in request.files.items()]
         body, content_type = encode_multipart_formdata(parts)
     else:
@@ -181,9 +207,24 @@ def make_world(client, organisation):
                         headers=organisation.headers("manager"))
     assert photo.status_code == 201, photo.get_json()
     action_id = audit["actions"][0]["id"]
+    admin = db.session.get(User, organisation.ids["admin"])
+    token, _ = invitations.invite(admin, "invitada@example.com", "manager", (), ("N1",), "Invitada")
+    manager_id = organisation.ids["manager"]
+
+    def token_id():
+        """One of the manager's API tokens (a new one when a password change ended them)."""
+        mine = sa.select(sa.func.max(ApiToken.id)).where(ApiToken.user_id == manager_id)
+        if db.session.scalar(mine) is None:
+            accounts.issue_token(db.session.get(User, manager_id), 1, name="fuzz")
+        return db.session.scalar(mine)
+
+    token_id()
+    _, spare = invitations.invite(admin, "otra@example.com", "regional", ("N",), (), "Otra")
     return World(organisation.locations["N1"], "N1", audit["id"], action_id, photo.get_json()["id"],
                  organisation.ids["regional"],
-                 version=lambda: db.session.get(CorrectiveAction, action_id).version)
+                 version=lambda: db.session.get(CorrectiveAction, action_id).version,
+                 invitation=token, walk_in_version=checklists.current_checklist(WALK_IN).version,
+                 spare_invitation_id=spare.id, token_id=token_id)
 
 
 def build_world(app):

@@ -88,7 +88,7 @@ def _mail_invitation(row, link):
     return True
 
 
-@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@bp.route("/users/<id:user_id>", methods=["GET", "POST"])
 def users_edit(user_id):
     user = db.session.get(User, user_id) or abort(404)
     errors = {}
@@ -106,7 +106,7 @@ def users_edit(user_id):
                            saved=request.method == "POST" and not errors), 422 if errors else 200
 
 
-@bp.route("/users/<int:user_id>/active", methods=["POST"])
+@bp.route("/users/<id:user_id>/active", methods=["POST"])
 def users_active(user_id):
     user = db.session.get(User, user_id) or abort(404)
     try:
@@ -119,14 +119,14 @@ def users_active(user_id):
     return _page()
 
 
-@bp.route("/users/<int:user_id>/reset", methods=["POST"])
+@bp.route("/users/<id:user_id>/reset", methods=["POST"])
 def users_reset(user_id):
     user = db.session.get(User, user_id) or abort(404)
     token, _row = invitations.reset_link(current_user, user)
     return _page(link=_link(token), link_for=user.email, link_kind="reset")
 
 
-@bp.route("/invitations/<int:invitation_id>/revoke", methods=["POST"])
+@bp.route("/invitations/<id:invitation_id>/revoke", methods=["POST"])
 def revoke_invitation(invitation_id):
     row = db.session.get(Invitation, invitation_id) or abort(404)
     invitations.revoke(current_user, row)
