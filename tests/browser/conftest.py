@@ -180,8 +180,9 @@ class Person:
 
     def waits_until(self, predicate, arg=None, timeout=15):
         """Wait until the page's asynchronous `predicate` (a JS function of `arg`, reading
-        IndexedDB, the caches, ...) resolves to a truthy value. Playwright's
-        wait_for_function cannot: it takes the promise itself for a truthy value."""
+        IndexedDB, the caches, an image's size...) resolves to a truthy value. Playwright's
+        wait_for_function cannot: it takes the promise itself for a truthy value, and it
+        polls by eval, which the pages' Content-Security-Policy (no 'unsafe-eval') refuses."""
         deadline = time.monotonic() + timeout
         while not self.page.evaluate(predicate, arg):
             if time.monotonic() > deadline:

@@ -58,7 +58,7 @@ def test_a_failed_item_is_fixed_with_a_photo_and_verified(person, organisation):
     page.fill("#caption", "Dry floor")
     page.click("button:has-text('Send the photo')")
     page.wait_for_selector(".notice:has-text('The after photo is added.')")
-    page.wait_for_function("document.querySelector('.after-photo img').naturalWidth > 0")
+    person.waits_until("() => document.querySelector('.after-photo img')?.naturalWidth > 0")
     person.looks_at("actions-4-with-photo")
     assert page.input_value("#status-note") == "Mopped and dried."  # kept across the photo
     page.click("button:has-text('Mark done')")

@@ -66,7 +66,7 @@ def test_the_location_and_one_of_its_audits_on_a_phone_and_a_laptop(person, clie
 
     page.click(f"a[href='/audits/{audit['id']}']")
     page.wait_for_selector(f"img[src='/photos/{photo_id}/thumb']")
-    page.wait_for_function(f"document.querySelector(\"img[src='/photos/{photo_id}/thumb']\").naturalWidth > 0")
+    person.waits_until(f"() => document.querySelector(\"img[src='/photos/{photo_id}/thumb']\")?.naturalWidth > 0")
     assert "Charco junto a la puerta 💧" in page.inner_text("li.answer.failed:has-text('Is the floor clean?')")
     person.looks_at("audit-390")
     assert person.serious_accessibility_problems() == []
@@ -81,4 +81,4 @@ def test_the_location_and_one_of_its_audits_on_a_phone_and_a_laptop(person, clie
     page.emulate_media(media="screen")
     page.goto(f"/audits/{audit['id']}")
     page.click(f"a[href='/photos/{photo_id}/display']")
-    page.wait_for_function("document.images[0] && document.images[0].naturalWidth === 1600")
+    person.waits_until("() => document.images[0] && document.images[0].naturalWidth === 1600")

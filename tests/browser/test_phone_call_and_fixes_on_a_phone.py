@@ -180,7 +180,7 @@ def test_a_failed_photo_item_shows_its_photo_and_the_page_does_not_scroll_sidewa
     assert no_sideways_scroll(page)
     page.set_input_files("#floor_clean-photo", person.camera_photo())
     preview = page.wait_for_selector("#item-floor_clean .photo-preview")
-    page.wait_for_function("document.querySelector('#item-floor_clean .photo-preview').naturalWidth > 0")
+    person.waits_until("() => document.querySelector('#item-floor_clean .photo-preview')?.naturalWidth > 0")
     assert preview.get_attribute("src").startswith("blob:")
     assert page.query_selector("#item-entrance_clear .photo-preview") is None
     box = preview.bounding_box()
@@ -195,7 +195,7 @@ def test_a_failed_photo_item_shows_its_photo_and_the_page_does_not_scroll_sidewa
     person.looks_at(f"walk-in-failed-photo-{locale}-{width}")
     first = preview.get_attribute("src")
     page.set_input_files("#floor_clean-photo", person.camera_photo("again.jpg"))  # taken again
-    page.wait_for_function("""first => {
+    person.waits_until("""first => {
         const img = document.querySelector('#item-floor_clean .photo-preview');
         return img.src !== first && img.naturalWidth > 0;
     }""", arg=first)
@@ -221,7 +221,7 @@ def test_the_after_photo_has_the_camera_button_a_preview_and_keeps_the_typed_not
     note = "Fregado y secado 🧽 — ¡listo!"
     page.fill("#status-note", note)
     page.set_input_files("#after-photo", person.camera_photo("after.jpg"))
-    page.wait_for_function("document.querySelector('form[data-after-photo] .photo-preview').naturalWidth > 0")
+    person.waits_until("() => document.querySelector('form[data-after-photo] .photo-preview')?.naturalWidth > 0")
     assert page.inner_text("form[data-after-photo] .photo-status") == (
         "Foto lista: revísala y envíala." if locale == "es" else "Photo ready: check it, then send it.")
     assert no_sideways_scroll(page)

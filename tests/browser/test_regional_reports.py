@@ -70,7 +70,7 @@ def test_the_regional_manager_reads_her_region_and_verifies_a_fix(person, region
     page.wait_for_selector("h1:has-text('North One')")
     person.looks_at("reports-2-location")
     page.locator(f"a[href='/audits/{region_n['audit']}']").first.click()
-    page.wait_for_function("document.querySelector('.photos img') && document.querySelector('.photos img').naturalWidth > 0")
+    person.waits_until("() => document.querySelector('.photos img') && document.querySelector('.photos img').naturalWidth > 0")
     assert page.locator(".photos a").first.get_attribute("href") == f"/photos/{region_n['photo']}/display"
     assert "Is the floor clean?" in page.inner_text("main")
     person.looks_at("reports-3-audit")
