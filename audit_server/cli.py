@@ -1,4 +1,4 @@
-"""flask commands: seed-demo, users, regions, locations, checklists, cadence, photos, digest."""
+"""flask commands: seed-demo, users, regions, locations, checklists, cadence, photos, digest, doctor."""
 import contextlib
 import smtplib
 import sys
@@ -330,7 +330,24 @@ def send_digest(dry_run, week_text):
         sys.exit(1)
 
 
+@click.command("doctor")
+@with_appcontext
+def doctor_command():
+    """Check this deployment: database and migrations, checklists, photo store, secret key,
+    rate-limit storage, mail. One line each; exit status 1 if any check fails."""
+    from . import doctor
+
+    findings = doctor.examine()
+    colours = {doctor.OK: "green", doctor.WARN: "yellow", doctor.FAIL: "red"}
+    for finding in findings:
+        click.secho(finding.line(), fg=colours.get(finding.status))
+    failed = sum(finding.status == doctor.FAIL for finding in findings)
+    if failed:
+        click.secho(f"{failed} of {len(findings)} checks failed.", fg="red", err=True)
+        sys.exit(1)
+
+
 def register(app):
     for command in (seed_demo, users, regions, locations, checklist_group, cadence_group,
-                    photo_group, digest_group):
+                    photo_group, digest_group, doctor_command):
         app.cli.add_command(command)

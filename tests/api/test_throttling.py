@@ -1,7 +1,6 @@
 """Throttling of failed sign-ins (issue 15): the login form and POST /api/v1/auth/token,
 per account and per address, answered 429 with Retry-After, never locked for good;
 in memory and in Redis (RATELIMIT_STORAGE_URI), in one process and across gunicorn's."""
-import os
 import re
 import time
 import uuid
@@ -12,7 +11,6 @@ import requests
 from tests.helpers import PASSWORD
 
 TOKEN = "/api/v1/auth/token"
-REDIS = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 def address(n):
@@ -39,23 +37,6 @@ def first_refusal(statuses):
     first = statuses.index(429)
     assert set(statuses[first:]) == {429}, statuses
     return first + 1
-
-
-@pytest.fixture(scope="session")
-def redis_url():
-    """The Redis the tests may use; a test that needs it is skipped, loudly, when it is not
-    reachable, and fails under CI=true, as the PostgreSQL run does (Makefile)."""
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS, socket_connect_timeout=2).ping()
-    except redis.RedisError as error:
-        message = f"REDIS THROTTLING TESTS NOT RUN: no Redis at {REDIS} ({error})."
-        print("\n" + "!" * 78 + f"\n!!! {message}\n" + "!" * 78)
-        if os.environ.get("CI") == "true":
-            pytest.fail(message + " CI=true: a Redis test that cannot run fails.")
-        pytest.skip(message)
-    return REDIS
 
 
 @pytest.fixture
