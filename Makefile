@@ -27,7 +27,7 @@ PYTEST := $(PY) -m pytest -n $(PYTEST_WORKERS) -m "not browser" $(PYTEST_ARGS); 
 CATALOGUES := $(wildcard audit_server/translations/*/LC_MESSAGES/messages.po)
 COMPILED   := $(CATALOGUES:.po=.mo)
 
-.PHONY: run test test-sqlite test-postgres bench clean translations messages lint
+.PHONY: run serve migrate test test-sqlite test-postgres bench clean translations messages lint
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,18 @@ run: $(STAMP) translations $(SECRET_KEY_FILE)
 	@echo "  Log in with any demo login above; the password is printed with them."
 	@echo
 	$(DEV_KEY) SESSION_COOKIE_SECURE=$${SESSION_COOKIE_SECURE:-false} $(FLASK) run --host $(HOST) --port $(PORT)
+
+# Production (docs/deploy.md): the settings come from the environment (DATABASE_URL,
+# SECRET_KEY, PHOTO_STORE and S3_*, RATELIMIT_STORAGE_URI, PROXY_HOPS, ...). `make migrate`
+# once per release, from one machine; `make serve` on each app server: it checks the
+# deployment (`flask doctor`) and, if nothing fails, runs gunicorn with gunicorn.conf.py.
+migrate: $(STAMP)
+	$(FLASK) db upgrade
+	$(FLASK) checklists sync
+
+serve: $(STAMP) translations
+	$(FLASK) doctor
+	exec $(VENV)/bin/gunicorn -c gunicorn.conf.py wsgi:app
 
 test: $(STAMP)
 	@echo "=== Static checks (make lint) ==="
@@ -97,10 +109,10 @@ bench: $(STAMP) translations
 # passwords in test data (B105, B106), fixed /tmp paths of the benchmarks (B108), seeded
 # random data (B311), subprocesses they start themselves (B404, B603, B607) and SQL
 # written from their own constants (B608).
-LINTED := audit_server tests bench tools wsgi.py
+LINTED := audit_server tests bench tools wsgi.py gunicorn.conf.py
 lint: $(STAMP)
 	$(VENV)/bin/ruff check $(LINTED)
-	$(VENV)/bin/bandit -q -r audit_server tools wsgi.py
+	$(VENV)/bin/bandit -q -r audit_server tools wsgi.py gunicorn.conf.py
 	$(VENV)/bin/bandit -q -r tests bench -s B101,B105,B106,B108,B311,B404,B603,B607,B608
 
 clean:

@@ -121,6 +121,13 @@ class Config:
     # Redis unreachable: sign-in goes on, throttled in each process's memory meanwhile.
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = False  # throttling.py sends Retry-After with its 429s
+    # Behind a reverse proxy (deploy/nginx.conf): how many proxies in front of the app set
+    # X-Forwarded-For, -Proto, -Host and -Port (werkzeug's ProxyFix trusts that many hops).
+    # Then request.remote_addr is the client's (the per-address sign-in limits count it),
+    # and request.is_secure is true behind a proxy that ends TLS (HSTS, secure cookies).
+    # 0: the app is reached directly, and any X-Forwarded-* header is ignored (a client
+    # could forge it).
+    PROXY_HOPS = _int("PROXY_HOPS", 0)
     # Languages of the pages; the browser's Accept-Language chooses until the user does.
     LANGUAGES = ("es", "en")
     BABEL_DEFAULT_LOCALE = "es"
@@ -143,6 +150,9 @@ class Config:
     # caplog sees Flask's plain records); LOG_JSON=false leaves Flask's plain logging.
     LOG_JSON = _bool("LOG_JSON", None)
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
+    # The app's own access line per request (method, path, status, duration, request id).
+    # gunicorn.conf.py turns it off: gunicorn writes its own, with the same request id.
+    LOG_ACCESS = _bool("LOG_ACCESS", True)
     # OpenAPI (flask-smorest)
     API_TITLE = "Momento API"
     API_VERSION = "v1"

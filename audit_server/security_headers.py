@@ -17,7 +17,7 @@ import time
 import uuid
 from datetime import UTC, datetime
 
-from flask import g, has_request_context, request
+from flask import current_app, g, has_request_context, request
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; "
@@ -59,11 +59,16 @@ def finish_response(response):
     if "request_id" not in g:  # a request refused before start_request ran
         start_request()
     response.headers[REQUEST_ID_HEADER] = g.request_id
+    if current_app.config["LOG_ACCESS"]:
+        log_access(response)
+    return response
+
+
+def log_access(response):
     duration_ms = round((time.perf_counter() - g.request_started) * 1000, 1)
     access_log.info("%s %s %s", request.method, request.path, response.status_code,
                     extra={"method": request.method, "path": request.path,
                            "status": response.status_code, "duration_ms": duration_ms})
-    return response
 
 
 class RequestIdFilter(logging.Filter):

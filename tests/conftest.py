@@ -4,15 +4,10 @@ import contextlib
 import os
 import re
 import secrets
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import boto3
 import pytest
-import requests
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
@@ -28,8 +23,11 @@ from audit_server import create_app
 from audit_server.extensions import db
 from audit_server.storage import S3PhotoStore
 from tests.helpers import PASSWORD, Org, new_database
+from tests.topology import AppServer, free_port  # noqa: F401  (free_port: for the tests)
 
 BROWSER_TESTS = Path(__file__).resolve().parent / "browser"
+# The Redis server the tests may use (a database of its own, number 15).
+REDIS = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 def pytest_collection_modifyitems(items):
@@ -133,37 +131,20 @@ def fresh_app(tmp_path):
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextlib.contextmanager
 def gunicorn(log, env):
-    """gunicorn (2 sync workers, as in bench/) serving wsgi:app over real HTTP with the
-    settings of `env`, its output in the file `log`: its base URL once it answers."""
-    port = free_port()
-    with open(log, "wb") as output:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}",
-             "--timeout", "60", "wsgi:app"], cwd=ROOT, env=env, stdout=output, stderr=output)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            requests.get(f"{url}/login", timeout=2)
-            break
-        except requests.RequestException:  # refused, or accepted but not answered yet
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                pytest.fail("gunicorn did not start:\n" + log.read_text(errors="replace"))
-            time.sleep(0.2)
+    """gunicorn with the project's gunicorn.conf.py (2 sync workers, as in bench/) serving
+    wsgi:app over real HTTP with the settings of `env`, its output in the file `log`: its
+    base URL once it answers."""
+    server = AppServer(env, log)
     try:
-        yield url
+        server.start()
+    except RuntimeError as refusal:
+        pytest.fail(str(refusal))
+    try:
+        yield server.url
     finally:
-        server.terminate()
-        server.wait(10)
+        server.stop()
 
 
 def gunicorn_env(app, database_url, **settings):
@@ -192,6 +173,23 @@ def serve_with_gunicorn(app, database_url, tmp_path):
             yield url, log
 
     return serve
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """The Redis the tests may use; a test that needs it is skipped, loudly, when it is not
+    reachable, and fails under CI=true, as the PostgreSQL run does (Makefile)."""
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS, socket_connect_timeout=2).ping()
+    except redis.RedisError as error:
+        message = f"REDIS THROTTLING TESTS NOT RUN: no Redis at {REDIS} ({error})."
+        print("\n" + "!" * 78 + f"\n!!! {message}\n" + "!" * 78)
+        if os.environ.get("CI") == "true":
+            pytest.fail(message + " CI=true: a Redis test that cannot run fails.")
+        pytest.skip(message)
+    return REDIS
 
 
 def empty_database(app):
