@@ -4,6 +4,7 @@ import contextlib
 import os
 import re
 import secrets
+import uuid
 from pathlib import Path
 
 import boto3
@@ -191,6 +192,17 @@ def redis_url():
         pytest.skip(message)
     return REDIS
 
+
+@pytest.fixture
+def redis_prefix(redis_url):
+    """A key prefix of this test's own in that Redis (parallel runs share it), emptied after."""
+    import redis
+
+    prefix = f"momento-test-{uuid.uuid4().hex}"
+    yield prefix
+    store = redis.Redis.from_url(redis_url)
+    for key in store.scan_iter(f"*{prefix}*"):
+        store.delete(key)
 
 def empty_database(app):
     """Delete every row but the checklists' (immutable reference data synced at the start)."""

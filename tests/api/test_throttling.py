@@ -3,7 +3,6 @@ per account and per address, answered 429 with Retry-After, never locked for goo
 in memory and in Redis (RATELIMIT_STORAGE_URI), in one process and across gunicorn's."""
 import re
 import time
-import uuid
 
 import pytest
 import requests
@@ -37,18 +36,6 @@ def first_refusal(statuses):
     first = statuses.index(429)
     assert set(statuses[first:]) == {429}, statuses
     return first + 1
-
-
-@pytest.fixture
-def redis_prefix(redis_url):
-    """A key prefix of this test's own in that Redis (parallel runs share it), emptied after."""
-    import redis
-
-    prefix = f"momento-test-{uuid.uuid4().hex}"
-    yield prefix
-    store = redis.Redis.from_url(redis_url)
-    for key in store.scan_iter(f"*{prefix}*"):
-        store.delete(key)
 
 
 @pytest.fixture(params=["memory", "redis"])

@@ -2,7 +2,7 @@
 read from Flask-Limiter's storage, each cleared with a button (recorded in the activity log)."""
 from audit_server.extensions import db
 from audit_server.models import ActivityEntry
-from tests.api.test_throttling import redis_prefix, storage  # noqa: F401 (fixtures)
+from tests.api.test_throttling import storage  # noqa: F401 (a fixture)
 from tests.helpers import PASSWORD
 
 TOKEN = "/api/v1/auth/token"
