@@ -99,6 +99,15 @@ def test_two_app_servers_behave_as_one(two_servers, organisation):
     http.post(one + "/logout", data={"csrf_token": csrf_of(http, one)}, allow_redirects=False, timeout=30)
     assert refused(requests.get(other + "/", cookies={"session": copied}, allow_redirects=False, timeout=30))
 
+    # gunicorn's access log: a JSON line per request, whatever the client sends in it.
+    odd = requests.get(one + "/login?q=%22", headers={"User-Agent": 'Teléfono "raro" \\ {}'}, timeout=30)
+    time.sleep(0.2)
+    lines = [json.loads(line) for server in two_servers for line in server.log.read_text().splitlines()
+             if '"gunicorn.access"' in line]
+    [logged] = [line for line in lines if line["request_id"] == odd.headers["X-Request-ID"]]
+    assert logged["user_agent"] == 'Teléfono "raro" \\ {}' and logged["status"] == 200
+    assert not any(line.get("logger") == "audit_server.access" for line in lines)  # one access line each
+
 
 def test_the_proxy_headers_count_only_when_the_app_is_told_to_trust_them(make_app, organisation):
     forged = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"}
