@@ -40,10 +40,11 @@ def wait_until_answering(url, process, log, timeout=30):
 
 
 class AppServer:
-    """`gunicorn -c gunicorn.conf.py wsgi:app` on a port of its own, with `env`; its output
-    (gunicorn's JSON access lines, the app's log) in `log`."""
+    """`gunicorn -c gunicorn.conf.py wsgi:app` (or another `app_spec`) on a port of its own,
+    with `env`; its output (gunicorn's JSON access lines, the app's log) in `log`."""
 
-    def __init__(self, env, log, workers=2):
+    def __init__(self, env, log, workers=2, app_spec="wsgi:app"):
+        self.app_spec = app_spec
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = Path(log)
@@ -53,7 +54,7 @@ class AppServer:
     def start(self):
         with open(self.log, "ab") as output:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+                [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", self.app_spec],
                 cwd=ROOT, env=self.env, stdout=output, stderr=output, start_new_session=True)
         wait_until_answering(self.url, self.process, self.log)
         return self
@@ -129,13 +130,13 @@ class Nginx:
 
 
 @contextlib.contextmanager
-def topology(env, folder, servers=2, workers=2):
+def topology(env, folder, servers=2, workers=2, app_spec="wsgi:app"):
     """`servers` app servers (each `workers` gunicorn workers) behind nginx, all with the
     settings of `env`: (nginx, [app servers])."""
     with contextlib.ExitStack() as stack:
         apps = []
         for number in range(servers):
-            app = AppServer({"PROXY_HOPS": "1", **env}, Path(folder) / f"app{number + 1}.log", workers)
+            app = AppServer({"PROXY_HOPS": "1", **env}, Path(folder) / f"app{number + 1}.log", workers, app_spec)
             stack.callback(app.stop)
             apps.append(app.start())
         nginx = Nginx([app.port for app in apps])
