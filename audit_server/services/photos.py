@@ -311,7 +311,9 @@ def store_photo(user, photo_id, file_stream, *, caption="", **subject):
     e.g. audit_id and item_id). Returns (photo, created).
 
     Idempotent on the client's UUID: the same original bytes for the same subject again
-    return the stored photo; anything else under that id is a Conflict.
+    return the stored photo; anything else under that id is a Conflict. A store that does
+    not answer raises StoreUnavailable (503) before any row is written, so the same
+    upload sent again once the store is back is stored as if for the first time.
     """
     config = current_app.config
     original = read_original(file_stream, config["PHOTO_MAX_BYTES"])
