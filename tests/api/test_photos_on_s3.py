@@ -12,9 +12,9 @@ import pytest
 import requests
 import sqlalchemy as sa
 
+from audit_server import storage
 from audit_server.extensions import db
 from audit_server.models import Photo
-from audit_server import storage
 from tests.helpers import audit_body
 from tests.photo_samples import camera_jpeg, jpeg_300kb, megabyte_jpeg
 
