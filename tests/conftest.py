@@ -283,8 +283,9 @@ class S3Server(ThreadedMotoServer):
     """moto's S3 served over real HTTP on a loopback port: boto3 (of the tests, of a
     `flask` command, of gunicorn's workers) talks to it as to any S3-compatible endpoint.
     stop() closes its socket too, so that a stopped store refuses connections (moto's own
-    stop leaves it listening, unanswered); start() serves again on the same port, with
-    the same buckets and objects (they live in this process)."""
+    stop leaves it listening, unanswered; it answers every request with Connection:
+    close, so no client keeps a connection to it across a stop); start() serves again on
+    the same port, with the same buckets and objects (they live in this process)."""
 
     def __init__(self):
         super().__init__(ip_address="127.0.0.1", port=free_port(), verbose=False)
