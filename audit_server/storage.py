@@ -75,6 +75,10 @@ class PhotoStore(ABC):
         ...
 
     @abstractmethod
+    def modified_at(self, name):
+        """When the blob was last written (an aware UTC datetime); None if there is none."""
+
+    @abstractmethod
     def blobs(self):
         """Every stored blob as (name, modified_at as an aware UTC datetime)."""
 
@@ -152,6 +156,12 @@ class LocalPhotoStore(PhotoStore):
 
     def exists(self, name):
         return self._path(name).is_file()
+
+    def modified_at(self, name):
+        try:
+            return datetime.fromtimestamp(self._path(name).stat().st_mtime, timezone.utc)
+        except FileNotFoundError:
+            return None
 
     def delete(self, name):
         self._path(name).unlink(missing_ok=True)
@@ -250,20 +260,28 @@ class S3PhotoStore(PhotoStore):
         with self._answering("read photos"):
             return super().get(name)
 
-    def _exists(self, key):
+    def _head(self, key):
+        """The object's metadata; None if there is none."""
         from botocore.exceptions import ClientError
 
         try:
-            self.client.head_object(Bucket=self.bucket, Key=key)
+            return self.client.head_object(Bucket=self.bucket, Key=key)
         except ClientError as exc:
             if _is_missing(exc):
-                return False
+                return None
             raise
-        return True
+
+    def _exists(self, key):
+        return self._head(key) is not None
 
     def exists(self, name):
         with self._answering("read photos"):
             return self._exists(blob_key(name))
+
+    def modified_at(self, name):
+        with self._answering("read photos"):
+            head = self._head(blob_key(name))
+        return None if head is None else head["LastModified"].astimezone(timezone.utc)
 
     def delete(self, name):
         with self._answering("delete photos"):

@@ -1,11 +1,12 @@
 """Blobs and rows stay consistent: a crash between writing the blobs and committing the
 row leaves only orphans, which `photos gc` removes; `photos verify` finds missing blobs."""
 import io
+import os
 import subprocess
 import sys
 import textwrap
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import moto.s3.models
@@ -13,7 +14,8 @@ import pytest
 
 from audit_server.extensions import db
 from audit_server.models import Photo
-from audit_server.storage import photo_store
+from audit_server.services import photos
+from audit_server.storage import LocalPhotoStore, photo_store
 from tests.conftest import gunicorn_env
 from tests.helpers import audit_body
 from tests.photo_samples import jpeg_300kb, small_jpeg
@@ -144,3 +146,33 @@ def test_gc_and_verify_on_s3(app, make_app, database_url, organisation, s3_setti
             assert down.returncode == 2, down.stderr
             assert "error: The photo store cannot" in down.stderr and "Traceback" not in down.stderr
     assert {name for name, _ in s3_store.blobs()} == {stored.thumb_sha256, new_orphan}
+
+
+@pytest.mark.parametrize("kind", ["local", "s3"])
+def test_gc_keeps_a_blob_an_upload_stored_again_while_gc_was_listing(
+        app, kind, tmp_path, monkeypatch, request):
+    three_days_ago = datetime.now(timezone.utc) - timedelta(days=3)
+    if kind == "local":
+        store = LocalPhotoStore(tmp_path / "photos")
+        names = [store.put(data, "image/jpeg") for data in (b"stored again", b"left alone")]
+        for name in names:
+            os.utime(tmp_path / "photos" / name[:2] / name[2:4] / name, (three_days_ago.timestamp(),) * 2)
+    else:
+        store = request.getfixturevalue("s3_store")
+        with monkeypatch.context() as clock:  # the S3 server's clock set back meanwhile
+            clock.setattr(moto.s3.models, "utcnow", lambda: datetime.utcnow() - timedelta(days=3))
+            names = [store.put(data, "image/jpeg") for data in (b"stored again", b"left alone")]
+    assert all(modified < three_days_ago + timedelta(hours=1) for _, modified in store.blobs())
+    listing = store.blobs
+
+    def listed_then_stored_again():
+        listed = list(listing())
+        store.put(b"stored again", "image/jpeg")  # an upload of the same content, meanwhile
+        return listed
+
+    monkeypatch.setattr(store, "blobs", listed_then_stored_again)
+    monkeypatch.setitem(app.extensions, "momento.photo_store", store)
+    with app.app_context():
+        removed = photos.collect_garbage(datetime.now(timezone.utc) - timedelta(hours=24))
+    assert removed == 1
+    assert [name for name, _ in listing()] == [names[0]]

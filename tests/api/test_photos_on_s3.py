@@ -5,7 +5,8 @@ the same upload sent again once the store is back is stored, once.
 The phone's side of it (the outbox tries a photo answered 503 again after its
 Retry-After, never drops it) is in tests/browser/test_audits_on_a_phone.py:
 test_a_busy_server_is_tried_again_and_a_refused_photo_is_taken_again (a routed 503) and
-test_a_photo_sent_while_the_photo_store_is_down_is_sent_again_once_it_is_back (this one)."""
+test_a_photo_sent_while_the_photo_store_is_down_is_sent_again_once_it_is_back (the store
+really stopped)."""
 import io
 import uuid
 

@@ -33,8 +33,10 @@ def test_blobs_report_their_age_and_can_be_deleted(store):
     (listed, modified), = store.blobs()
     assert listed == name
     assert abs(datetime.now(timezone.utc) - modified) < timedelta(minutes=5)
+    assert store.modified_at(name) == modified
     store.delete(name)
     assert not store.exists(name) and list(store.blobs()) == []
+    assert store.modified_at(name) is None
     with pytest.raises(FileNotFoundError):
         store.get(name)
 
