@@ -6,6 +6,7 @@ Writes are atomic: a reader sees the whole blob or none of it.
 """
 import contextlib
 import hashlib
+import logging
 import os
 import re
 import tempfile
@@ -17,6 +18,7 @@ from flask import current_app
 
 from .services.errors import StoreUnavailable
 
+log = logging.getLogger(__name__)
 BLOB_NAME = re.compile(r"[0-9a-f]{64}")
 # Blobs are read (and served) in chunks of this many bytes, never whole.
 CHUNK = 64 * 1024
@@ -45,6 +47,9 @@ class PhotoStore(ABC):
     retry_after = 30
 
     def unavailable(self, doing, exc):
+        """The error to raise, logged: the person is told to try again, operations learn
+        that the store is down."""
+        log.warning("the photo store cannot %s: %s", doing, exc)
         return StoreUnavailable(f"The photo store cannot {doing} now ({type(exc).__name__}); "
                                 f"try again in {self.retry_after} s.", retry_after=self.retry_after)
 

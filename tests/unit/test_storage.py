@@ -243,7 +243,7 @@ def fast_failing_store(url, bucket, read_timeout=10.0):
         "PHOTO_STORE_RETRY_AFTER": 20}, None)
 
 
-def test_s3_store_that_is_stopped_is_unavailable_then_back(s3_server, s3_bucket):
+def test_s3_store_that_is_stopped_is_unavailable_then_back(s3_server, s3_bucket, caplog):
     store = fast_failing_store(s3_server.url, s3_bucket)
     name = store.put(b"before the outage", "image/jpeg")
     with s3_server.stopped():
@@ -255,6 +255,9 @@ def test_s3_store_that_is_stopped_is_unavailable_then_back(s3_server, s3_bucket)
                 attempt()
             assert refused.value.headers == {"Retry-After": "20"}
             assert "EndpointConnectionError" in refused.value.message
+    warnings = [r.getMessage() for r in caplog.records if r.name == "audit_server.storage"]
+    assert len(warnings) == 6 and all("Could not connect to the endpoint URL" in w for w in warnings)
+    assert warnings[0].startswith("the photo store cannot store photos: ")
     assert store.get(name) == b"before the outage"
     assert store.put(b"during the outage", "image/jpeg") == blob_name(b"during the outage")
 
