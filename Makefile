@@ -97,6 +97,7 @@ test-postgres: $(STAMP) translations
 bench: $(STAMP) translations
 	$(PY) bench/submit.py
 	$(PY) bench/photos.py
+	$(PY) bench/photo_store.py
 	$(PY) bench/pages.py
 	$(PY) bench/charts.py
 	$(PY) bench/reports.py --reuse

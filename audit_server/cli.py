@@ -12,7 +12,7 @@ from flask.cli import AppGroup, with_appcontext
 from . import mail
 from .models.types import utcnow
 from .services import accounts, cadence, checklists, demo, demo_history, digest, org, photos
-from .services.errors import InvalidInput, ServiceError
+from .services.errors import InvalidInput, ServiceError, StoreUnavailable
 from .web.digest import Links, public_base_url, render
 
 
@@ -220,20 +220,33 @@ def list_cadences(region):
 photo_group = AppGroup("photos", help="Photo blobs.")
 
 
+def _store_down(exc):
+    """Stop with exit status 2: the store did not answer, so nothing was decided."""
+    click.secho(f"error: {exc.message}", fg="red", err=True)
+    sys.exit(2)
+
+
 @photo_group.command("gc")
 @click.option("--grace-hours", default=24.0, show_default=True, type=click.FloatRange(min=0),
               help="Keep unreferenced blobs younger than this (uploads still in flight).")
 def photos_gc(grace_hours):
     """Remove the blobs that no photo references."""
     cutoff = datetime.now(timezone.utc) - timedelta(hours=grace_hours)
-    removed = photos.collect_garbage(cutoff)
+    try:
+        removed = photos.collect_garbage(cutoff)
+    except StoreUnavailable as exc:
+        _store_down(exc)
     click.echo(f"Removed {removed} unreferenced blobs.")
 
 
 @photo_group.command("verify")
 def photos_verify():
-    """Report photos whose blobs are missing (exit status 1 if any)."""
-    missing = photos.missing_blobs()
+    """Report photos whose blobs are missing (exit status 1 if any; 2 if the store does
+    not answer)."""
+    try:
+        missing = photos.missing_blobs()
+    except StoreUnavailable as exc:
+        _store_down(exc)
     for photo_id, size, name in missing:
         click.secho(f"photo {photo_id}: {size} blob {name} is missing", fg="red", err=True)
     if missing:

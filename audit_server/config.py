@@ -86,6 +86,19 @@ class Config:
     S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL") or None
     S3_BUCKET = os.environ.get("S3_BUCKET") or None
     S3_REGION = os.environ.get("S3_REGION") or None
+    # How long boto3 waits for the S3 endpoint, so that a store that is down makes an
+    # upload or a photo fail fast (503) instead of holding a worker: seconds to connect,
+    # seconds to wait for each answer, and attempts per call (the first included; a
+    # retry follows a refused connection, a timeout or a 5xx). A refused connection
+    # fails in well under a second; an endpoint that accepts and never answers holds a
+    # request about S3_MAX_ATTEMPTS x S3_READ_TIMEOUT (10 s), well within gunicorn's
+    # 30-s worker timeout (bench/photo_store.py measures both).
+    S3_CONNECT_TIMEOUT = float(os.environ.get("S3_CONNECT_TIMEOUT") or 2)
+    S3_READ_TIMEOUT = float(os.environ.get("S3_READ_TIMEOUT") or 5)
+    S3_MAX_ATTEMPTS = _int("S3_MAX_ATTEMPTS", 2)
+    # The Retry-After (seconds) of the 503 answered while the photo store (S3, or the
+    # folder of PHOTO_DIR) does not answer or cannot write; the phone tries again then.
+    PHOTO_STORE_RETRY_AFTER = _int("PHOTO_STORE_RETRY_AFTER", 30)
     PHOTO_MAX_BYTES = _int("PHOTO_MAX_BYTES", 25 * 1024 * 1024)
     PHOTO_MAX_PIXELS = _int("PHOTO_MAX_PIXELS", 50_000_000)
     # The memory decoding one photo may take (estimated from its header, see

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from moto import mock_aws
+from moto.server import ThreadedMotoServer
 
 # The tests' processes run as a deployment does, with a strong SECRET_KEY of their own in
 # the environment (create_app refuses to start without one): the apps the tests make,
@@ -289,20 +289,78 @@ def runner(app):
     return app.test_cli_runner()
 
 
-@pytest.fixture
-def s3_client(monkeypatch):
-    """A client of moto's in-memory S3 with an empty bucket "momento-photos"."""
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        client = boto3.client("s3", region_name="us-east-1")
-        client.create_bucket(Bucket="momento-photos")
-        yield client
+class S3Server(ThreadedMotoServer):
+    """moto's S3 served over real HTTP on a loopback port: boto3 (of the tests, of a
+    `flask` command, of gunicorn's workers) talks to it as to any S3-compatible endpoint.
+    stop() closes its socket too, so that a stopped store refuses connections (moto's own
+    stop leaves it listening, unanswered; it answers every request with Connection:
+    close, so no client keeps a connection to it across a stop); start() serves again on
+    the same port, with the same buckets and objects (they live in this process)."""
+
+    def __init__(self):
+        super().__init__(ip_address="127.0.0.1", port=free_port(), verbose=False)
+        self.url = f"http://127.0.0.1:{self._port}"
+
+    def stop(self):
+        super().stop()
+        self._server.server_close()
+
+    @contextlib.contextmanager
+    def stopped(self):
+        """The store down for the block (connections refused), back after it."""
+        self.stop()
+        try:
+            yield
+        finally:
+            self.start()
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    server = S3Server()
+    server.start()
+    yield server
+    server.stop()
+
+
+S3_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "momento-tests", "AWS_SECRET_ACCESS_KEY": "momento-tests-secret"}
 
 
 @pytest.fixture
-def s3_store(s3_client):
-    return S3PhotoStore(s3_client, "momento-photos")
+def s3_bucket(s3_server, monkeypatch):
+    """A bucket of its own on `s3_server` for this test (emptied and deleted after it),
+    with the credentials in the environment: its name."""
+    for variable, value in S3_CREDENTIALS.items():
+        monkeypatch.setenv(variable, value)
+    bucket = f"momento-photos-{secrets.token_hex(6)}"
+    client = boto3.client("s3", endpoint_url=s3_server.url, region_name="us-east-1")
+    client.create_bucket(Bucket=bucket)
+    yield bucket
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        for item in page.get("Contents", []):
+            client.delete_object(Bucket=bucket, Key=item["Key"])
+    client.delete_bucket(Bucket=bucket)
+
+
+@pytest.fixture
+def s3_settings(s3_server, s3_bucket):
+    """The settings (environment variables, as strings) of a deployment whose photos
+    live in the test's bucket."""
+    return {"PHOTO_STORE": "s3", "S3_ENDPOINT_URL": s3_server.url, "S3_BUCKET": s3_bucket,
+            "S3_REGION": "us-east-1", **S3_CREDENTIALS}
+
+
+@pytest.fixture
+def s3_client(s3_server, s3_bucket):
+    """A client of the live S3 server, for looking at the test's bucket from outside."""
+    return boto3.client("s3", endpoint_url=s3_server.url, region_name="us-east-1")
+
+
+@pytest.fixture
+def s3_store(s3_server, s3_bucket):
+    """A store in the test's bucket, with a client of its own (not `s3_client`)."""
+    return S3PhotoStore(boto3.client("s3", endpoint_url=s3_server.url, region_name="us-east-1"),
+                        s3_bucket)
 
 
 @pytest.fixture

@@ -25,8 +25,8 @@ def photo_upload(blueprint, form_schema):
         blueprint.error(413, "The photo is too large."),
         blueprint.error(415, f"Not a {FORMAT_NAMES} image."),
         blueprint.error(422, "A field is not valid, or the image is damaged or has too many pixels."),
-        blueprint.unavailable("The server is busy with other photos: send it again after "
-                              "Retry-After seconds."),
+        blueprint.unavailable("The server is busy with other photos, or its photo store does "
+                              "not answer: send it again after Retry-After seconds."),
     )
 
     def decorate(view):

@@ -81,3 +81,12 @@ class Unavailable(ServiceError):
     @property
     def headers(self):
         return {"Retry-After": str(self.retry_after)}
+
+
+class StoreUnavailable(Unavailable):
+    """The photo store (its folder or its S3 endpoint) does not answer or cannot write
+    now: nothing was stored, and the same request may succeed after `retry_after`
+    seconds, once the store is back."""
+
+    def __init__(self, message, *, retry_after):
+        super().__init__(message, {"photo": [message]}, retry_after=retry_after)

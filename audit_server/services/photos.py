@@ -311,7 +311,9 @@ def store_photo(user, photo_id, file_stream, *, caption="", **subject):
     e.g. audit_id and item_id). Returns (photo, created).
 
     Idempotent on the client's UUID: the same original bytes for the same subject again
-    return the stored photo; anything else under that id is a Conflict.
+    return the stored photo; anything else under that id is a Conflict. A store that does
+    not answer raises StoreUnavailable (503) before any row is written, so the same
+    upload sent again once the store is back is stored as if for the first time.
     """
     config = current_app.config
     original = read_original(file_stream, config["PHOTO_MAX_BYTES"])
@@ -369,15 +371,21 @@ def referenced_blobs():
 def collect_garbage(older_than):
     """Delete the blobs no row references that were last written before `older_than`
     (the grace period protects uploads whose row is not committed yet), and what writes
-    cut short by a crash left behind. Returns how many blobs were deleted."""
+    cut short by a crash left behind. Returns how many blobs were deleted.
+
+    Listing a large bucket takes a while, and meanwhile an upload may store an old blob's
+    content again (refreshing it) and commit its row: so each blob is asked its age once
+    more right before it is deleted, and kept if it is young now."""
     store = photo_store()
     store.remove_partial_writes(older_than)
     referenced = referenced_blobs()
     removed = 0
     for name, modified in list(store.blobs()):
         if name not in referenced and modified < older_than:
-            store.delete(name)
-            removed += 1
+            now_modified = store.modified_at(name)
+            if now_modified is not None and now_modified < older_than:
+                store.delete(name)
+                removed += 1
     return removed
 
 

@@ -26,6 +26,7 @@ from ..services.errors import (
     InvalidInput,
     NotFound,
     ServiceError,
+    StoreUnavailable,
     TooLarge,
     Unavailable,
     UnsupportedType,
@@ -62,6 +63,8 @@ PHOTO_PROBLEMS = {
                     "resolution, or choose a smaller one."),
     Unavailable: _l("The server is busy with other photos right now. Wait a few seconds, then "
                     "send the photo again."),
+    StoreUnavailable: _l("Photos cannot be stored right now: the photo store does not answer. "
+                         "Nothing was saved; send the photo again in a minute."),
 }
 
 

@@ -1,19 +1,24 @@
 """Blobs and rows stay consistent: a crash between writing the blobs and committing the
 row leaves only orphans, which `photos gc` removes; `photos verify` finds missing blobs."""
 import io
+import os
 import subprocess
 import sys
 import textwrap
 import uuid
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import moto.s3.models
 import pytest
 
 from audit_server.extensions import db
 from audit_server.models import Photo
-from audit_server.storage import photo_store
+from audit_server.services import photos
+from audit_server.storage import LocalPhotoStore, photo_store
+from tests.conftest import gunicorn_env
 from tests.helpers import audit_body
-from tests.photo_samples import small_jpeg
+from tests.photo_samples import jpeg_300kb, small_jpeg
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -100,14 +105,74 @@ def test_verify_reports_missing_blobs(client, runner, organisation, audit_id):
     assert served.status_code == 404
 
 
-def test_gc_and_verify_on_s3(app, client, runner, organisation, audit_id, monkeypatch, s3_store):
-    monkeypatch.setitem(app.extensions, "momento.photo_store", s3_store)
-    upload(client, organisation, audit_id, io.BytesIO(small_jpeg((5, 50, 5))))
-    kept = {name for name, _ in s3_store.blobs()}
-    orphan = s3_store.put(b"left behind by a crashed upload", "image/jpeg")
-    assert runner.invoke(args=["photos", "gc"]).output == "Removed 0 unreferenced blobs.\n"
-    assert "Removed 1 " in runner.invoke(args=["photos", "gc", "--grace-hours", "0"]).output
-    assert {name for name, _ in s3_store.blobs()} == kept and orphan not in kept
-    assert runner.invoke(args=["photos", "verify"]).exit_code == 0
-    s3_store.delete(kept.pop())
-    assert runner.invoke(args=["photos", "verify"]).exit_code == 1
+def flask_command(env, *args):
+    """A `flask` command run as a deployment runs it: its own process, its settings from
+    the environment."""
+    return subprocess.run([sys.executable, "-m", "flask", "--app", "audit_server", *args],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_gc_and_verify_on_s3(app, make_app, database_url, organisation, s3_settings, s3_server,
+                             s3_store, monkeypatch):
+    client = make_app(**s3_settings).test_client()
+    body = audit_body(organisation.locations["N1"])
+    audit = client.post("/api/v1/audits", json=body, headers=organisation.headers("manager")).json
+    # The S3 server's clock set back three days for what it stores meanwhile.
+    monkeypatch.setattr(moto.s3.models, "utcnow", lambda: datetime.utcnow() - timedelta(days=3))
+    old_photo = upload(client, organisation, audit["id"], io.BytesIO(jpeg_300kb()))
+    old_orphan = s3_store.put(b"left behind by a crash three days ago", "image/jpeg")
+    monkeypatch.undo()
+    new_orphan = s3_store.put(b"an upload whose row is not committed yet", "image/jpeg")
+    stored = db.session.get(Photo, uuid.UUID(old_photo["id"]))
+    referenced = {stored.display_sha256, stored.thumb_sha256}
+    assert len(referenced) == 2
+    assert {name for name, _ in s3_store.blobs()} == referenced | {old_orphan, new_orphan}
+
+    env = gunicorn_env(app, database_url, **s3_settings)
+    gc = flask_command(env, "photos", "gc")  # default grace: 24 hours
+    assert gc.returncode == 0, gc.stderr
+    assert gc.stdout == "Removed 1 unreferenced blobs.\n"
+    assert {name for name, _ in s3_store.blobs()} == referenced | {new_orphan}
+    verify = flask_command(env, "photos", "verify")
+    assert verify.returncode == 0 and verify.stdout == "Every photo has its blobs.\n", verify.stderr
+
+    s3_store.delete(stored.display_sha256)
+    verify = flask_command(env, "photos", "verify")
+    assert verify.returncode == 1
+    assert f"photo {stored.id}: display blob {stored.display_sha256} is missing" in verify.stderr
+    with s3_server.stopped():
+        for command in ("gc", "verify"):
+            down = flask_command({**env, "S3_MAX_ATTEMPTS": "1"}, "photos", command)
+            assert down.returncode == 2, down.stderr
+            assert "error: The photo store cannot" in down.stderr and "Traceback" not in down.stderr
+    assert {name for name, _ in s3_store.blobs()} == {stored.thumb_sha256, new_orphan}
+
+
+@pytest.mark.parametrize("kind", ["local", "s3"])
+def test_gc_keeps_a_blob_an_upload_stored_again_while_gc_was_listing(
+        app, kind, tmp_path, monkeypatch, request):
+    three_days_ago = datetime.now(timezone.utc) - timedelta(days=3)
+    if kind == "local":
+        store = LocalPhotoStore(tmp_path / "photos")
+        names = [store.put(data, "image/jpeg") for data in (b"stored again", b"left alone")]
+        for name in names:
+            os.utime(tmp_path / "photos" / name[:2] / name[2:4] / name, (three_days_ago.timestamp(),) * 2)
+    else:
+        store = request.getfixturevalue("s3_store")
+        with monkeypatch.context() as clock:  # the S3 server's clock set back meanwhile
+            clock.setattr(moto.s3.models, "utcnow", lambda: datetime.utcnow() - timedelta(days=3))
+            names = [store.put(data, "image/jpeg") for data in (b"stored again", b"left alone")]
+    assert all(modified < three_days_ago + timedelta(hours=1) for _, modified in store.blobs())
+    listing = store.blobs
+
+    def listed_then_stored_again():
+        listed = list(listing())
+        store.put(b"stored again", "image/jpeg")  # an upload of the same content, meanwhile
+        return listed
+
+    monkeypatch.setattr(store, "blobs", listed_then_stored_again)
+    monkeypatch.setitem(app.extensions, "momento.photo_store", store)
+    with app.app_context():
+        removed = photos.collect_garbage(datetime.now(timezone.utc) - timedelta(hours=24))
+    assert removed == 1
+    assert [name for name, _ in listing()] == [names[0]]

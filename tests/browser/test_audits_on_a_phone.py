@@ -1,11 +1,14 @@
 """A manager does both audits on a phone, online and offline; two managers share one phone."""
 import time
 
+import boto3
+import botocore.config
 import pytest
 import sqlalchemy as sa
 
 from audit_server.extensions import db
 from audit_server.models import Audit, Photo
+from audit_server.storage import S3PhotoStore
 from tests.helpers import WALK_IN_ANSWERS, audit_body
 
 
@@ -482,3 +485,36 @@ def test_what_an_earlier_version_left_on_the_phone_goes_to_the_first_person_who_
     [audit] = audits_once_sent(page)
     person.waits_until("() => indexedDB.databases().then(all => !all.some(d => d.name === 'momento'))")
     assert str(audit.id) == body["id"] and audit.auditor_id == organisation.ids["manager"]
+
+
+# What the outbox says waits on the phone: a photo tried at least once; nothing at all.
+PHOTO_TRIED = """() => import('/static/js/outbox.js').then(outbox => outbox.pending())
+                     .then(waiting => waiting.photosToSend[0]?.attempts >= 1)"""
+NOTHING_WAITING = """() => import('/static/js/outbox.js').then(outbox => outbox.pending())
+                         .then(waiting => waiting.all.length === 0)"""
+
+
+def test_a_photo_sent_while_the_photo_store_is_down_is_sent_again_once_it_is_back(
+        person, organisation, app, s3_server, s3_bucket, monkeypatch):
+    """The server's real 503 (the S3 store stopped), not a routed one: the audit is sent,
+    its photo waits on the phone and goes, once, when the store is back."""
+    client = boto3.client("s3", endpoint_url=s3_server.url, region_name="us-east-1",
+                          config=botocore.config.Config(retries={"total_max_attempts": 1}))
+    store = S3PhotoStore(client, s3_bucket, retry_after=1)
+    monkeypatch.setitem(app.extensions, "momento.photo_store", store)
+    page = person.page
+    answers = []
+    page.on("response", lambda r: "/photos" in r.url and r.request.method == "POST"
+            and answers.append((r.status, r.headers.get("retry-after"))))
+    with s3_server.stopped():
+        walk_in_with_a_photo_of_the_floor(person)
+        person.waits_until(PHOTO_TRIED)
+        [waiting] = page.evaluate(PHOTOS_ON_THE_PHONE)
+        assert waiting["refused"] is None and waiting["itemId"] == "floor_clean"
+        assert len(stored_audits()) == 1 and stored_photos() == []
+    assert answers and set(answers) == {(503, "1")}
+    person.waits_until(NOTHING_WAITING, timeout=30)  # by the outbox's own timer, no flush
+    [photo] = stored_photos()
+    assert str(photo.id) == waiting["id"] and photo.item_id == "floor_clean"
+    assert {name for name, _ in store.blobs()} == {photo.display_sha256, photo.thumb_sha256}
+    assert answers[-1] == (201, None) and [status for status, _ in answers].count(201) == 1

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 from audit_server.extensions import db
 from audit_server.models import CorrectiveAction
 from audit_server.services.photos import DecodingSlots
+from audit_server.storage import LocalPhotoStore
 from tests.helpers import WALK_IN, built_in_checklist, built_in_without, checklist_folder, failing, set_columns, submit
 from tests.photo_samples import png_claiming, small_jpeg
 
@@ -306,6 +307,26 @@ def test_after_photos_too_big_or_sent_to_a_busy_server_are_explained(client, web
         response = after_photo(web, ids["floor_clean"])
     assert response.status_code == 503 and response.headers["Retry-After"] == "1"
     assert "The server is busy with other photos" in response.get_data(as_text=True)
+    assert stored(ids["floor_clean"]).after_photo_id is None
+
+
+def test_after_photos_sent_while_the_photo_store_is_down_are_explained(
+        client, web, organisation, monkeypatch, tmp_path):
+    ids = opened_actions(client, organisation, "floor_clean")
+    web.login(organisation.emails["manager"])
+    blocked = tmp_path / "photos"
+    blocked.write_text("a file where the photo folder should be")  # writing there fails
+    monkeypatch.setitem(client.application.extensions, "momento.photo_store",
+                        LocalPhotoStore(blocked, retry_after=30))
+    response = after_photo(web, ids["floor_clean"])
+    assert response.status_code == 503 and response.headers["Retry-After"] == "30"
+    page = response.get_data(as_text=True)
+    assert "the photo store does not answer. Nothing was saved" in page
+    form = {"photo_id": str(uuid.uuid4()), "photo": (io.BytesIO(small_jpeg()), "después.jpg")}
+    response = web.post(f"/actions/{ids['floor_clean']}/photo", form, content_type="multipart/form-data",
+                        headers={"Accept-Language": "es"})
+    assert response.status_code == 503
+    assert "el almacén de fotos no responde. No se ha guardado nada" in response.get_data(as_text=True)
     assert stored(ids["floor_clean"]).after_photo_id is None
 
 
