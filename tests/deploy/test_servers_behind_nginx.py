@@ -1,5 +1,5 @@
 """Several app servers behave as one (docs/deploy.md): two gunicorns with the project's
-gunicorn.conf.py on one database and one photo store, and Debian's nginx in front of them
+gunicorn.conf.py on one database and one S3 photo store (the tests' live S3 server), and Debian's nginx in front of them
 with deploy/nginx.conf. A replay, a photo and a sign-out made through one server hold on
 the other; nginx passes the client's address, the request id and photos up to the app's
 limit; and when one server is killed with -9 mid-load, nothing is lost or duplicated."""
@@ -42,9 +42,10 @@ def nginx_installed():
 
 
 @pytest.fixture
-def two_servers(app, database_url, tmp_path):
-    """Two app servers on the tests' database and photo folder, without nginx."""
-    servers = [AppServer(gunicorn_env(app, database_url), tmp_path / f"app{n}.log") for n in (1, 2)]
+def two_servers(app, database_url, tmp_path, s3_settings):
+    """Two app servers on the tests' database and one S3 bucket (the live S3 server of
+    the tests), without nginx."""
+    servers = [AppServer(gunicorn_env(app, database_url, **s3_settings), tmp_path / f"app{n}.log") for n in (1, 2)]
     try:
         yield [server.start() for server in servers]
     finally:
@@ -233,9 +234,9 @@ class Phone(threading.Thread):
             self.failure = failure
 
 
-def test_one_server_killed_mid_load_loses_and_duplicates_nothing(behind_nginx, organisation):
+def test_one_server_killed_mid_load_loses_and_duplicates_nothing(behind_nginx, organisation, s3_settings):
     organisation.add_locations(*(f"P{n},Tienda {n} · Ñandú,N,,,Europe/Madrid" for n in range(4)))
-    nginx, (doomed, survivor) = behind_nginx()
+    nginx, (doomed, survivor) = behind_nginx(**s3_settings)
     photo = photo_samples.jpeg_300kb()
     phones = [Phone(nginx.url, organisation, f"P{n}", 12, photo) for n in range(4)]
     for phone in phones:

@@ -38,12 +38,12 @@ def test_a_ready_deployment_passes_with_warnings_for_what_it_could_do_better(mak
     assert status(lines["mail"]) == "warn" and "not configured" in lines["mail"]
 
 
-def test_a_deployment_with_every_service_set_up_and_reachable(make_app, tmp_path, redis_url):
+def test_a_deployment_with_every_service_set_up_and_reachable(make_app, redis_url, s3_settings, s3_client):
     smtp = Controller(object(), hostname="127.0.0.1", port=free_port())
     smtp.start()
     try:
         code, lines = doctor(make_app(
-            PHOTO_DIR=str(tmp_path / "photos"), SESSION_COOKIE_SECURE=True, RATELIMIT_ENABLED=True,
+            **s3_settings, SESSION_COOKIE_SECURE=True, RATELIMIT_ENABLED=True,
             RATELIMIT_STORAGE_URI=redis_url, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port,
             MAIL_FROM="Momento <digest@momento.example>"))
     finally:
@@ -52,6 +52,8 @@ def test_a_deployment_with_every_service_set_up_and_reachable(make_app, tmp_path
     assert {name: status(line) for name, line in lines.items()} == dict.fromkeys(lines, "ok")
     assert f"{redis_url} reachable" in lines["rate-limit storage"]
     assert "digests come from Momento <digest@momento.example>" in lines["mail"]
+    assert f"bucket {s3_settings['S3_BUCKET']} at {s3_settings['S3_ENDPOINT_URL']}" in lines["photo store"]
+    assert s3_client.list_objects_v2(Bucket=s3_settings["S3_BUCKET"]).get("KeyCount") == 0  # its test blob is gone
 
 
 def test_each_problem_is_one_failing_line(make_app, tmp_path):
