@@ -22,6 +22,8 @@ clean. Last, the bare-insert ceiling of this machine in the same run: bench/base
 same number of locust users can, and the audits' rate as a share of it.
 
 Targets (issue 16): p95 under 500 ms for the audits, 0 lost and 0 duplicated.
+--kill-one-at 60 kills one app server with -9 a minute in (the long version of the fault
+test in tests/deploy/): nginx and the phones' retries move to the other, nothing is lost.
 The database is a new one on TEST_PG_SERVER, dropped at the end (--keep keeps it).
 """
 import argparse
@@ -287,6 +289,8 @@ def main():
     parser.add_argument("--max-requests", type=int, default=50_000)
     parser.add_argument("--history", type=int, default=20_000, help="audits of history for the reports")
     parser.add_argument("--baseline-seconds", type=float, default=30)
+    parser.add_argument("--kill-one-at", type=float, default=None, metavar="SECONDS",
+                        help="kill -9 one of the two app servers this long into the load (the fault's long version)")
     parser.add_argument("--keep", action="store_true", help="keep the database")
     parser.add_argument("--prepare", nargs=5, help=argparse.SUPPRESS)
     parser.add_argument("--reconcile", nargs=3, help=argparse.SUPPRESS)
@@ -320,7 +324,7 @@ def main():
         print(f"Photos: {', '.join(f'{len(p) // 1024} KB' for p in photos)}, two per audit.")
         sent = {"audits": [], "photos": [], "complete": [], "unacknowledged_audits": [],
                 "unacknowledged_photos": []}
-        with topology(env, workdir, servers=2, workers=args.workers) as (nginx, _servers):
+        with topology(env, workdir, servers=2, workers=args.workers) as (nginx, servers):
             assert nginx.url.startswith("http://127.0.0.1:")  # loopback only
             manager, regional = users(photos, prepared["regions"], sent, gevent.lock.RLock())
             manager.weight, regional.weight = args.managers, args.regionals
@@ -328,6 +332,9 @@ def main():
             print(f"\nLoad: {args.managers} managers and {args.regionals} regional managers through nginx "
                   f"to 2 app servers x {args.workers} workers, for {args.seconds:.0f} s "
                   f"(at most {args.max_requests} requests):")
+            if args.kill_one_at is not None:
+                gevent.spawn_later(args.kill_one_at, servers[0].kill)
+                print(f"  (one app server is killed with -9 at {args.kill_one_at:.0f} s)")
             stats, elapsed = run_locust([manager, regional], nginx.url, args.managers + args.regionals,
                                         args.seconds, args.max_requests)
             table(stats, elapsed)

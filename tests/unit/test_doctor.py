@@ -110,3 +110,14 @@ def test_a_database_not_migrated_or_not_there_from_the_command_line(tmp_path):
         in result.stdout
     assert "s3cret" not in result.stdout + result.stderr
     assert "1 of 6 checks failed." in result.stderr
+
+
+def test_make_serve_starts_no_server_on_a_deployment_that_fails_its_checks(tmp_path):
+    with new_database(tmp_path) as url:
+        env = {**os.environ, "SECRET_KEY": TEST_SECRET_KEY, "DATABASE_URL": url, "MAIL_SERVER": "",
+               "PHOTO_DIR": str(tmp_path / "photos"), "GUNICORN_BIND": f"127.0.0.1:{free_port()}"}
+        result = subprocess.run(["make", "--no-print-directory", "serve"], cwd=ROOT, env=env,
+                                capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert "FAIL  database:" in result.stdout and "run `flask db upgrade`" in result.stdout
+    assert "gunicorn" not in result.stdout.split("FAIL  database:")[1]  # it never got that far
