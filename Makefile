@@ -103,6 +103,7 @@ bench: $(STAMP) translations
 	$(PY) bench/reports.py --reuse
 	$(PY) bench/exports.py
 	$(PY) bench/demo_build.py
+	$(PY) bench/load.py
 
 # Static checks: ruff (ruff.toml) over everything, then bandit. The app gets all of bandit's
 # checks (a false positive is marked `# nosec BXXX` with its reason beside it); the tests

@@ -2,7 +2,7 @@
 nginx (deploy/nginx.conf) in front of two app servers (gunicorn.conf.py), on PostgreSQL,
 a photo store shared by both, and Redis for the sign-in throttling.
 
-    .venv/bin/python bench/load.py [--seconds 300] [--managers 12] [--regionals 2]
+    .venv/bin/python bench/load.py [--seconds 300] [--managers 8] [--regionals 2]
                                    [--workers 2] [--max-requests 50000] [--history 20000]
 
 Simulated managers (locust users, each signed in with its own account at a shop of its
@@ -283,7 +283,7 @@ def helper(*args):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=300)
-    parser.add_argument("--managers", type=int, default=12)
+    parser.add_argument("--managers", type=int, default=8)
     parser.add_argument("--regionals", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per app server")
     parser.add_argument("--max-requests", type=int, default=50_000)
@@ -333,11 +333,20 @@ def main():
                   f"to 2 app servers x {args.workers} workers, for {args.seconds:.0f} s "
                   f"(at most {args.max_requests} requests):")
             if args.kill_one_at is not None:
-                gevent.spawn_later(args.kill_one_at, servers[0].kill)
-                print(f"  (one app server is killed with -9 at {args.kill_one_at:.0f} s)")
+                def kill():
+                    servers[0].kill()
+                    print(f"  (app server {servers[0].url} was killed with -9 at {args.kill_one_at:.0f} s)")
+                gevent.spawn_later(args.kill_one_at, kill)
             stats, elapsed = run_locust([manager, regional], nginx.url, args.managers + args.regionals,
                                         args.seconds, args.max_requests)
             table(stats, elapsed)
+            upstreams = {}
+            for line in nginx.access_lines():
+                upstream = json.loads(line)["upstream"]
+                key = "tried on both (the first failed)" if "," in upstream else upstream
+                upstreams[key] = upstreams.get(key, 0) + 1
+            print("  requests by app server (nginx's log): "
+                  + "; ".join(f"{where}: {count}" for where, count in sorted(upstreams.items())))
             audits_p95 = max(stats.get(f"audit ({kind})", "POST").get_response_time_percentile(0.95)
                              for kind in ("walk-in", "phone"))
             photos_p95 = stats.get("photo", "POST").get_response_time_percentile(0.95)
