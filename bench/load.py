@@ -28,6 +28,7 @@ The database is a new one on TEST_PG_SERVER, dropped at the end (--keep keeps it
 """
 import argparse
 import contextlib
+import io
 import json
 import os
 import random
@@ -113,6 +114,30 @@ def reconcile(database_url, photo_dir, sent_file):
     print(json.dumps(result))
 
 
+def photo_worker(queue, seconds):
+    """What a queue's worker would do with each photo (decode, turn, resize, encode both
+    renditions, store them), for the jobs pushed on the Redis list `queue`, until it has
+    been empty for `seconds`: prints how long each photo waited to appear."""
+    import redis
+
+    from audit_server.config import Config
+    from audit_server.services.photos import ImageLimits, process_image
+    from audit_server.storage import LocalPhotoStore
+
+    photos = photo_pool()
+    client = redis.Redis.from_url(REDIS)
+    store = LocalPhotoStore(tempfile.mkdtemp(prefix="momento-queue-"))
+    limits = ImageLimits.from_config(vars(Config))
+    waits = []
+    while job := client.blpop(queue, timeout=seconds):
+        index, pushed = json.loads(job[1])
+        processed = process_image(io.BytesIO(photos[index]), limits)
+        store.put(processed.display.data, processed.content_type)
+        store.put(processed.thumb.data, processed.content_type)
+        waits.append(time.time() - pushed)
+    print(json.dumps({"photos": len(waits), "waits": waits}))
+
+
 # --- the load itself ---
 
 def photo_pool():
@@ -122,7 +147,9 @@ def photo_pool():
             photo_samples.camera_jpeg((3000, 2250), 92)]
 
 
-def users(photos, regions, sent, sent_lock):
+def users(photos, regions, sent, sent_lock, photo_queue=None):
+    """The locust users. With `photo_queue` (a Redis list), the managers' photos are not
+    uploaded: each is a job pushed there for photo_worker(), the queued design's stand-in."""
     from locust import HttpUser, between, task
 
     managers = iter(range(10**6))
@@ -175,6 +202,12 @@ def users(photos, regions, sent, sent_lock):
             if not self.send(f"audit ({kind})", "POST", "/api/v1/audits", json=body):
                 return
             sent["audits"].append(body["id"])
+            if photo_queue is not None:
+                queue, redis_client = photo_queue
+                for _ in item_ids:
+                    redis_client.rpush(queue, json.dumps([random.randrange(len(photos)), time.time()]))
+                sent["complete"].append(time.monotonic())
+                return
             stored = 0
             for photo_id, item_id in zip(photo_ids, item_ids, strict=True):
                 data = random.choice(photos) + secrets.token_bytes(16)  # each upload its own bytes
@@ -291,7 +324,11 @@ def main():
     parser.add_argument("--baseline-seconds", type=float, default=30)
     parser.add_argument("--kill-one-at", type=float, default=None, metavar="SECONDS",
                         help="kill -9 one of the two app servers this long into the load (the fault's long version)")
+    parser.add_argument("--photos-in-a-worker", action="store_true",
+                        help="the queued design instead: managers send no photos; each is a job on a Redis "
+                             "list that a worker process (photo_worker) processes and stores")
     parser.add_argument("--keep", action="store_true", help="keep the database")
+    parser.add_argument("--photo-worker", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--prepare", nargs=5, help=argparse.SUPPRESS)
     parser.add_argument("--reconcile", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -300,6 +337,8 @@ def main():
         return prepare(url, photo_dir, int(managers), int(regionals), int(history))
     if args.reconcile:
         return reconcile(*args.reconcile)
+    if args.photo_worker:
+        return photo_worker(args.photo_worker[0], float(args.photo_worker[1]))
 
     import gevent.lock  # locust's users are greenlets: patch before anything opens a socket
     import locust  # noqa: F401
@@ -326,7 +365,15 @@ def main():
                 "unacknowledged_photos": []}
         with topology(env, workdir, servers=2, workers=args.workers) as (nginx, servers):
             assert nginx.url.startswith("http://127.0.0.1:")  # loopback only
-            manager, regional = users(photos, prepared["regions"], sent, gevent.lock.RLock())
+            photo_queue = worker = None
+            if args.photos_in_a_worker:
+                import redis
+
+                photo_queue = (f"momento-load-photos-{uuid.uuid4().hex}", redis.Redis.from_url(REDIS))
+                worker = subprocess.Popen([sys.executable, __file__, "--photo-worker", photo_queue[0], "5"],
+                                          cwd=ROOT, stdout=subprocess.PIPE, text=True)
+                print("  (photos: not uploaded; each is a job for a worker process on a Redis list)")
+            manager, regional = users(photos, prepared["regions"], sent, gevent.lock.RLock(), photo_queue)
             manager.weight, regional.weight = args.managers, args.regionals
             manager.fixed_count, regional.fixed_count = args.managers, args.regionals
             print(f"\nLoad: {args.managers} managers and {args.regionals} regional managers through nginx "
@@ -349,10 +396,18 @@ def main():
                   + "; ".join(f"{where}: {count}" for where, count in sorted(upstreams.items())))
             audits_p95 = max(stats.get(f"audit ({kind})", "POST").get_response_time_percentile(0.95)
                              for kind in ("walk-in", "phone"))
-            photos_p95 = stats.get("photo", "POST").get_response_time_percentile(0.95)
+            photos_p95 = stats.get("photo", "POST").get_response_time_percentile(0.95) or 0
             complete = len(sent["complete"])
             audit_rate = complete / elapsed
             print(f"  audits stored with both photos: {complete} in {elapsed:.0f} s = {audit_rate:.2f} per second")
+            if worker is not None:
+                backlog = photo_queue[1].llen(photo_queue[0])
+                done = json.loads(worker.communicate(timeout=3600)[0].strip().splitlines()[-1])
+                waits = sorted(done["waits"])
+                photos_p95 = waits[int(len(waits) * 0.95)] * 1000 if waits else 0
+                print(f"  the worker processed {done['photos']} photos ({backlog} were waiting when the load "
+                      f"stopped); a photo appeared after p50 {waits[len(waits) // 2] * 1000:.0f} ms, "
+                      f"p95 {photos_p95:.0f} ms, at most {waits[-1] * 1000:.0f} ms")
 
         sent_file = Path(workdir) / "sent.json"
         acknowledged = {"audits": set(sent["audits"]), "photos": set(sent["photos"])}
