@@ -119,6 +119,28 @@ def test_an_unreachable_database_shows_people_a_page_in_their_language(make_app,
 
 
 @ON_POSTGRESQL
+def test_a_signed_in_person_sees_the_busy_page_and_then_their_pages_again(make_app, database_url,
+                                                                           organisation):
+    """Their user row cannot be read while the database is away: the page is drawn as
+    for someone signed out, and once it is back they are still signed in."""
+    server = sa.make_url(database_url)
+    with DatabaseProxy(server.host, server.port or 5432) as proxy:
+        other = make_app(SQLALCHEMY_DATABASE_URI=proxy.url_of(database_url), DB_CONNECT_TIMEOUT=2)
+        web = WebSession(other.test_client())
+        assert web.login(organisation.emails["manager"]).status_code == 302
+        assert web.get("/").status_code == 200
+        proxy.cut()
+        r = web.get("/", headers={"Accept-Language": "es"})
+        assert r.status_code == 503 and r.headers["Retry-After"] == "5"
+        page = r.get_data(as_text=True)
+        assert "Momento está ocupado" in page and "momento-user" not in page
+        proxy.restore()
+        r = web.get("/")
+        assert r.status_code == 200
+        assert 'name="momento-user"' in r.get_data(as_text=True)
+
+
+@ON_POSTGRESQL
 def test_a_request_waiting_past_the_statement_timeout_answers_503(make_app, organisation):
     """A real query of the app (the audit list) kept waiting for a lock: cancelled by
     statement_timeout, answered 503; the same request succeeds once the lock is gone."""
