@@ -36,6 +36,7 @@ def create_app(config=None):
     if not app.config["SQLALCHEMY_DATABASE_URI"]:
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'momento.db'}"
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = database_engine_options(app.config)
     app.config.setdefault("CHECKLISTS_DIR", None)
     app.config["CHECKLISTS_DIR"] = app.config["CHECKLISTS_DIR"] or str(ROOT / "checklists")
 
@@ -71,6 +72,29 @@ def normalise_database_url(url):
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
     return url
+
+
+def database_engine_options(config):
+    """SQLALCHEMY_ENGINE_OPTIONS with the pool and the statement timeout of the DB_*
+    settings (config.py) for a server database; SQLite keeps SQLAlchemy's own pool (a file
+    has no connections to share out, and :memory: takes no pool size)."""
+    options = dict(config["SQLALCHEMY_ENGINE_OPTIONS"])
+    url = config["SQLALCHEMY_DATABASE_URI"]
+    if url.startswith("sqlite"):
+        return options
+    options.setdefault("pool_size", int(config["DB_POOL_SIZE"]))
+    options.setdefault("max_overflow", int(config["DB_MAX_OVERFLOW"]))
+    options.setdefault("pool_timeout", int(config["DB_POOL_TIMEOUT"]))
+    if url.startswith("postgresql"):
+        connect_args = dict(options.get("connect_args", {}))
+        connect_args.setdefault("connect_timeout", int(config["DB_CONNECT_TIMEOUT"]))
+        timeout = int(config["DB_STATEMENT_TIMEOUT_MS"])
+        if timeout > 0:
+            # libpq's "options": run-time settings of the session, sent as it starts.
+            extra = connect_args.get("options", "")
+            connect_args["options"] = f"{extra} -c statement_timeout={timeout}".strip()
+        options["connect_args"] = connect_args
+    return options
 
 
 def _configure_sqlite(app):

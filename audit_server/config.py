@@ -61,7 +61,30 @@ class Config:
     # JSON columns are written with orjson and read with the standard library: SQLite
     # gives a bare JSON number back as a number, which SQLAlchemy lets through only
     # when the parser refuses it the way the standard library's does (TypeError).
+    # pool_pre_ping tests a pooled connection before lending it, so connections the database
+    # dropped (a restart, a failover) are replaced instead of failing a request.
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "json_serializer": dumps_document}
+    # The connection pool of each process (PostgreSQL; SQLite keeps SQLAlchemy's own), added
+    # to SQLALCHEMY_ENGINE_OPTIONS by create_app (database_engine_options): connections kept
+    # open, extra ones opened under a burst (closed when returned), and the seconds a
+    # request waits for one before it is answered 503 with Retry-After. A sync gunicorn
+    # worker serves one request at a time (plus the export read-ahead's connection):
+    # (DB_POOL_SIZE + DB_MAX_OVERFLOW) x processes must stay under the server's
+    # max_connections (docs/postgresql.md).
+    DB_POOL_SIZE = _int("DB_POOL_SIZE", 2)
+    DB_MAX_OVERFLOW = _int("DB_MAX_OVERFLOW", 3)
+    DB_POOL_TIMEOUT = _int("DB_POOL_TIMEOUT", 10)  # whole seconds (SQLAlchemy drops fractions)
+    # Seconds to wait for the database server to accept a new connection (PostgreSQL),
+    # so that a server that went silent (no refusal) is a quick 503, not a hung worker.
+    DB_CONNECT_TIMEOUT = _int("DB_CONNECT_TIMEOUT", 5)
+    # PostgreSQL's statement_timeout on every connection of the app (milliseconds; 0: none;
+    # ignored on SQLite): a statement running longer (or waiting that long for a lock) is
+    # cancelled and its request answered 503 with Retry-After. Migrations run without it
+    # (migrations/env.py): building an index on a large table takes longer.
+    DB_STATEMENT_TIMEOUT_MS = _int("DB_STATEMENT_TIMEOUT_MS", 30_000)
+    # The Retry-After (seconds) of a 503 answered because the database is unreachable,
+    # dropped the connection, or ran out of time (services/errors.py DatabaseUnavailable).
+    DB_RETRY_AFTER_SECONDS = _int("DB_RETRY_AFTER_SECONDS", 5)
     CHECKLISTS_DIR = os.environ.get("CHECKLISTS_DIR") or None
     # Password hashing: "argon2id" (argon2-cffi, with the ARGON2_* costs: passes, KiB of
     # memory, lanes), or the name of a werkzeug method (tests use a cheap "pbkdf2:sha256:1000").

@@ -104,6 +104,10 @@ def run_migrations_online():
         )
 
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                # The app's DB_STATEMENT_TIMEOUT_MS is for requests: building an index on
+                # a large table takes longer. SET LOCAL: for this transaction only.
+                connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
             context.run_migrations()
 
 

@@ -95,7 +95,8 @@ class Nginx:
         self.prefix = Path(tempfile.mkdtemp(prefix="momento-nginx-"))
         for sub in ("logs", "run", "tmp"):
             (self.prefix / sub).mkdir()
-        os.chmod(self.prefix, 0o755)
+        # nginx logs and temporary bodies of the tests only, which www-data must reach
+        os.chmod(self.prefix, 0o755)  # nosec B103
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.conf = nginx_conf(upstream_ports, self.port, self.prefix)

@@ -1,7 +1,8 @@
 """Every API error as JSON: {"error": {"code", "message", "fields"}}."""
 import logging
 
-from flask import jsonify, request
+import sqlalchemy as sa
+from flask import current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from ..extensions import db
@@ -87,7 +88,54 @@ def handle_unexpected(exc):
     return error_response(500, "Something went wrong on our side; it has been logged.")
 
 
+DATABASE_UNAVAILABLE = ("The database is unavailable right now; nothing was changed. "
+                        "Send the same request again after Retry-After seconds.")
+
+
+def is_database_unavailable(exc):
+    """Whether a database error says the database cannot answer now, rather than that the
+    request or the code is wrong: it is unreachable, dropped the connection (SQLAlchemy
+    then invalidates it and pool_pre_ping replaces the others), cancelled the statement
+    (statement_timeout), is locked (SQLite), or no pooled connection came free in time."""
+    if isinstance(exc, sa.exc.TimeoutError):  # the pool's DB_POOL_TIMEOUT
+        return True
+    if not isinstance(exc, sa.exc.DBAPIError):
+        return False
+    return exc.connection_invalidated or isinstance(exc, sa.exc.OperationalError)
+
+
+def _roll_back_quietly():
+    """End the request's transaction, whose connection may be gone: nothing it wrote is
+    kept (a broken connection's transaction is lost on the server too)."""
+    try:
+        db.session.rollback()
+    except sa.exc.SQLAlchemyError:
+        log.warning("rollback after a database fault failed too", exc_info=True)
+
+
+def handle_database_error(exc):
+    """503 with Retry-After while the database cannot answer (is_database_unavailable);
+    any other database error is a fault of ours (500)."""
+    if not is_database_unavailable(exc):
+        return handle_unexpected(exc)
+    _roll_back_quietly()
+    log.warning("database unavailable on %s %s: %s: %s", request.method, request.path,
+                type(exc.orig if getattr(exc, "orig", None) is not None else exc).__name__,
+                str(exc).splitlines()[0] if str(exc) else "")
+    retry_after = str(current_app.config["DB_RETRY_AFTER_SECONDS"])
+    if not is_api_request():
+        from ..web.errors import unavailable_page  # the web's errors import these
+
+        return unavailable_page(retry_after)
+    response = error_response(503, DATABASE_UNAVAILABLE)
+    response.headers["Retry-After"] = retry_after
+    return response
+
+
 def register(app):
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(ServiceError, handle_service_error)
+    # OperationalError, InterfaceError, ... (all DBAPIError) and the pool's TimeoutError
+    app.register_error_handler(sa.exc.DBAPIError, handle_database_error)
+    app.register_error_handler(sa.exc.TimeoutError, handle_database_error)
     app.register_error_handler(Exception, handle_unexpected)

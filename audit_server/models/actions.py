@@ -83,7 +83,9 @@ class CorrectiveAction(db.Model):
         sa.Index("uq_corrective_actions_unresolved_item", "location_id", "checklist_id", "item_id",
                  unique=True, sqlite_where=sa.text("status != 'verified'"),
                  postgresql_where=sa.text("status != 'verified'")),
-        sa.Index("ix_corrective_actions_status_due", "status", "due_at"),
+        # The open or overdue actions of a scope, in the lists' order (overdue first,
+        # due_at, id), sorted from the index alone (migration 0014, docs/postgresql.md).
+        sa.Index("ix_corrective_actions_status_due", "status", "due_at", "id"),
         sa.Index("ix_corrective_actions_owner_status", "owner_id", "status"),
         sa.Index("ix_corrective_actions_location_opened", "location_id", "opened_at"),
         # The reports' actions of a location, covering what their figures read

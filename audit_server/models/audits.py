@@ -95,7 +95,9 @@ class Audit(AuditOutcome, db.Model):
     __table_args__ = (
         sa.ForeignKeyConstraint(["checklist_id", "checklist_version"],
                                 ["checklist_versions.checklist_id", "checklist_versions.version"]),
-        sa.Index("ix_audits_location_submitted", "location_id", "submitted_at"),
+        # A location's audits, newest first (ORDER BY submitted_at DESC, id), a page read
+        # from the index alone (migration 0014, docs/postgresql.md).
+        sa.Index("ix_audits_location_submitted", "location_id", "submitted_at", "id"),
         sa.Index("ix_audits_checklist_submitted", "checklist_id", "submitted_at"),
         sa.Index("ix_audits_submitted", "submitted_at"),
         sa.Index("ix_audits_location_checklist_date", "location_id", "checklist_id", "local_date"),
