@@ -2,7 +2,7 @@
 nginx (deploy/nginx.conf) in front of two app servers (gunicorn.conf.py), on PostgreSQL,
 a photo store shared by both, and Redis for the sign-in throttling.
 
-    .venv/bin/python bench/load.py [--seconds 300] [--managers 8] [--regionals 2]
+    .venv/bin/python bench/load.py [--seconds 300] [--managers 10] [--regionals 2]
                                    [--workers 2] [--max-requests 50000] [--history 20000]
 
 Simulated managers (locust users, each signed in with its own account at a shop of its
@@ -114,10 +114,10 @@ def reconcile(database_url, photo_dir, sent_file):
     print(json.dumps(result))
 
 
-def photo_worker(queue, seconds):
+def photo_worker(queue):
     """What a queue's worker would do with each photo (decode, turn, resize, encode both
-    renditions, store them), for the jobs pushed on the Redis list `queue`, until it has
-    been empty for `seconds`: prints how long each photo waited to appear."""
+    renditions, store them), for the jobs pushed on the Redis list `queue`, until the job
+    "stop": prints how long each photo waited to appear."""
     import redis
 
     from audit_server.config import Config
@@ -125,12 +125,12 @@ def photo_worker(queue, seconds):
     from audit_server.storage import LocalPhotoStore
 
     photos = photo_pool()
-    client = redis.Redis.from_url(REDIS)
+    client = redis.Redis.from_url(REDIS, socket_timeout=None)
     store = LocalPhotoStore(tempfile.mkdtemp(prefix="momento-queue-"))
     limits = ImageLimits.from_config(vars(Config))
     waits = []
-    while job := client.blpop(queue, timeout=seconds):
-        index, pushed = json.loads(job[1])
+    while (job := client.blpop(queue, timeout=0)[1]) != b"stop":
+        index, pushed = json.loads(job)
         processed = process_image(io.BytesIO(photos[index]), limits)
         store.put(processed.display.data, processed.content_type)
         store.put(processed.thumb.data, processed.content_type)
@@ -316,7 +316,7 @@ def helper(*args):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=300)
-    parser.add_argument("--managers", type=int, default=8)
+    parser.add_argument("--managers", type=int, default=10)
     parser.add_argument("--regionals", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per app server")
     parser.add_argument("--max-requests", type=int, default=50_000)
@@ -328,7 +328,7 @@ def main():
                         help="the queued design instead: managers send no photos; each is a job on a Redis "
                              "list that a worker process (photo_worker) processes and stores")
     parser.add_argument("--keep", action="store_true", help="keep the database")
-    parser.add_argument("--photo-worker", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--photo-worker", help=argparse.SUPPRESS)
     parser.add_argument("--prepare", nargs=5, help=argparse.SUPPRESS)
     parser.add_argument("--reconcile", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -338,7 +338,7 @@ def main():
     if args.reconcile:
         return reconcile(*args.reconcile)
     if args.photo_worker:
-        return photo_worker(args.photo_worker[0], float(args.photo_worker[1]))
+        return photo_worker(args.photo_worker)
 
     import gevent.lock  # locust's users are greenlets: patch before anything opens a socket
     import locust  # noqa: F401
@@ -370,7 +370,7 @@ def main():
                 import redis
 
                 photo_queue = (f"momento-load-photos-{uuid.uuid4().hex}", redis.Redis.from_url(REDIS))
-                worker = subprocess.Popen([sys.executable, __file__, "--photo-worker", photo_queue[0], "5"],
+                worker = subprocess.Popen([sys.executable, __file__, "--photo-worker", photo_queue[0]],
                                           cwd=ROOT, stdout=subprocess.PIPE, text=True)
                 print("  (photos: not uploaded; each is a job for a worker process on a Redis list)")
             manager, regional = users(photos, prepared["regions"], sent, gevent.lock.RLock(), photo_queue)
@@ -402,6 +402,7 @@ def main():
             print(f"  audits stored with both photos: {complete} in {elapsed:.0f} s = {audit_rate:.2f} per second")
             if worker is not None:
                 backlog = photo_queue[1].llen(photo_queue[0])
+                photo_queue[1].rpush(photo_queue[0], "stop")
                 done = json.loads(worker.communicate(timeout=3600)[0].strip().splitlines()[-1])
                 waits = sorted(done["waits"])
                 photos_p95 = waits[int(len(waits) * 0.95)] * 1000 if waits else 0
