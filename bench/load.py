@@ -1,9 +1,11 @@
 """The opening-hour load through the production topology on this machine, with locust:
 nginx (deploy/nginx.conf) in front of two app servers (gunicorn.conf.py), on PostgreSQL,
-a photo store shared by both, and Redis for the sign-in throttling.
+a photo store shared by both (a folder, or with --store s3 a bucket of moto_server, an
+S3-protocol server on loopback), and Redis for the sign-in throttling.
 
     .venv/bin/python bench/load.py [--seconds 300] [--managers 10] [--regionals 2]
                                    [--workers 2] [--max-requests 50000] [--history 20000]
+                                   [--store local|s3] [--kill-one-at S] [--photos-in-a-worker]
 
 Simulated managers (locust users, each signed in with its own account at a shop of its
 own) do walk-in and phone audits, each with two photos of real size (300 KB to 2.5 MB of
@@ -52,9 +54,10 @@ PASSWORD = "carga-de-apertura-2026"  # noqa: S105 (the bench's own accounts)
 
 # --- run in a subprocess of its own: setting up and reconciling (no gevent there) ---
 
-def prepare(database_url, photo_dir, managers, regionals, history):
+def prepare(managers, regionals, history):
     """Migrate, sync the checklists, seed a history for the reports, and make the load's
-    region, a shop and an account per manager, and the regional managers."""
+    region, a shop and an account per manager, and the regional managers (on the database
+    and photo store of the environment's settings)."""
     import sqlalchemy as sa
     from flask_migrate import upgrade
 
@@ -62,7 +65,7 @@ def prepare(database_url, photo_dir, managers, regionals, history):
     from audit_server.extensions import db
     from audit_server.services import accounts, demo, demo_history, org
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "PHOTO_DIR": photo_dir})
+    app = create_app()
     with app.app_context():
         upgrade()
         assert app.test_cli_runner().invoke(args=["checklists", "sync"]).exit_code == 0
@@ -84,7 +87,7 @@ def prepare(database_url, photo_dir, managers, regionals, history):
     print(json.dumps({"regions": regions}))
 
 
-def reconcile(database_url, photo_dir, sent_file):
+def reconcile(sent_file):
     """What the store and the database hold against what the phones were told was stored."""
     import sqlalchemy as sa
 
@@ -95,7 +98,7 @@ def reconcile(database_url, photo_dir, sent_file):
     from audit_server.storage import photo_store
 
     sent = json.loads(Path(sent_file).read_text())
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "PHOTO_DIR": photo_dir})
+    app = create_app()
     with app.app_context():
         at_load = (sa.select(Location.id).join(Region, Location.region_id == Region.id)
                    .where(Region.code == REGION))
@@ -308,9 +311,33 @@ def table(stats, elapsed):
         print(f"  error: {error.occurrences} x {error.method} {error.name}: {error.error}")
 
 
-def helper(*args):
-    answer = subprocess.run([sys.executable, __file__, *args], cwd=ROOT, check=True, capture_output=True, text=True)
+def helper(env, *args):
+    """This script run again with `args` and the settings of `env`: the JSON it prints last."""
+    answer = subprocess.run([sys.executable, __file__, *args], cwd=ROOT, env=env, check=True,
+                            capture_output=True, text=True)
     return json.loads(answer.stdout.strip().splitlines()[-1])
+
+
+def photo_store_settings(kind, workdir, stack):
+    """The settings of the photo store: a folder in `workdir`, or a bucket of moto_server
+    (moto's S3-protocol server, on a loopback port, stopped with `stack`)."""
+    if kind == "local":
+        return {"PHOTO_DIR": str(Path(workdir) / "photos")}
+    import boto3
+
+    from tests.topology import free_port, wait_for_port
+
+    port = free_port()
+    server = subprocess.Popen([str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    stack.callback(server.terminate)
+    wait_for_port(port, server, "moto_server")
+    settings = {"PHOTO_STORE": "s3", "S3_ENDPOINT_URL": f"http://127.0.0.1:{port}", "S3_BUCKET": "momento-load",
+                "S3_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "momento", "AWS_SECRET_ACCESS_KEY": "momento-secret"}
+    boto3.client("s3", endpoint_url=settings["S3_ENDPOINT_URL"], region_name="us-east-1",
+                 aws_access_key_id="momento", aws_secret_access_key="momento-secret"  # noqa: S106
+                 ).create_bucket(Bucket=settings["S3_BUCKET"])
+    return settings
 
 
 def main():
@@ -329,14 +356,16 @@ def main():
                              "list that a worker process (photo_worker) processes and stores")
     parser.add_argument("--keep", action="store_true", help="keep the database")
     parser.add_argument("--photo-worker", help=argparse.SUPPRESS)
-    parser.add_argument("--prepare", nargs=5, help=argparse.SUPPRESS)
-    parser.add_argument("--reconcile", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--store", choices=["local", "s3"], default="local",
+                        help="photos in a folder both servers share, or in an S3 bucket (moto_server, "
+                             "an S3-protocol server on loopback, started for the run)")
+    parser.add_argument("--prepare", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--reconcile", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.prepare:
-        url, photo_dir, managers, regionals, history = args.prepare
-        return prepare(url, photo_dir, int(managers), int(regionals), int(history))
+        return prepare(*(int(number) for number in args.prepare))
     if args.reconcile:
-        return reconcile(*args.reconcile)
+        return reconcile(args.reconcile)
     if args.photo_worker:
         return photo_worker(args.photo_worker)
 
@@ -350,15 +379,15 @@ def main():
         database_url, drop = make_database("postgresql", workdir)
         if not args.keep:
             stack.callback(drop)
-        started = time.monotonic()
-        photo_dir = str(Path(workdir) / "photos")
-        prepared = helper("--prepare", database_url, photo_dir, str(args.managers), str(args.regionals),
-                          str(args.history))
-        print(f"Prepared a database with {args.history} audits of history, {args.managers} managers' shops "
-              f"and {args.regionals} regional managers in {time.monotonic() - started:.0f} s.")
-        env = {**os.environ, "DATABASE_URL": database_url, "PHOTO_DIR": photo_dir, "PYTHONPATH": str(ROOT),
+        store = photo_store_settings(args.store, workdir, stack)
+        env = {**os.environ, "DATABASE_URL": database_url, **store, "PYTHONPATH": str(ROOT),
                "RATELIMIT_STORAGE_URI": REDIS, "RATELIMIT_KEY_PREFIX": f"momento-load-{uuid.uuid4().hex}",
                "SESSION_COOKIE_SECURE": "false", "LOG_LEVEL": "warning"}
+        started = time.monotonic()
+        prepared = helper(env, "--prepare", str(args.managers), str(args.regionals), str(args.history))
+        where = store.get("PHOTO_DIR") or f"bucket {store.get('S3_BUCKET')} of {store.get('S3_ENDPOINT_URL')}"
+        print(f"Prepared a database with {args.history} audits of history, {args.managers} managers' shops "
+              f"and {args.regionals} regional managers in {time.monotonic() - started:.0f} s; photos in {where}.")
         photos = photo_pool()
         print(f"Photos: {', '.join(f'{len(p) // 1024} KB' for p in photos)}, two per audit.")
         sent = {"audits": [], "photos": [], "complete": [], "unacknowledged_audits": [],
@@ -415,7 +444,7 @@ def main():
         sent["unacknowledged_audits"] = sorted(set(sent["unacknowledged_audits"]) - acknowledged["audits"])
         sent["unacknowledged_photos"] = sorted(set(sent["unacknowledged_photos"]) - acknowledged["photos"])
         sent_file.write_text(json.dumps(sent))
-        found = helper("--reconcile", database_url, photo_dir, str(sent_file))
+        found = helper(env, "--reconcile", str(sent_file))
         print("\nReconciled with the database and the store:")
         for kind in ("audits", "photos"):
             f = found[kind]

@@ -39,6 +39,19 @@ def wait_until_answering(url, process, log, timeout=30):
             time.sleep(0.2)
 
 
+def wait_for_port(port, process, name, log=None, timeout=15):
+    """Until something listens on the loopback `port`; RuntimeError if `process` ends first."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+            return
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            said = Path(log).read_text(errors="replace") if log else ""
+            raise RuntimeError(f"{name} did not start\n{said}")
+        time.sleep(0.1)
+
+
 class AppServer:
     """`gunicorn -c gunicorn.conf.py wsgi:app` (or another `app_spec`) on a port of its own,
     with `env`; its output (gunicorn's JSON access lines, the app's log) in `log`."""
@@ -108,14 +121,8 @@ class Nginx:
             self.process = subprocess.Popen(
                 [NGINX, "-p", f"{self.prefix}/", "-c", str(self.conf), "-e", "stderr", "-g", "daemon off;"],
                 stdout=output, stderr=output)
-        deadline = time.monotonic() + 15
-        while True:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                return self
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.process.kill()
-                raise RuntimeError("nginx did not start:\n" + log.read_text(errors="replace"))
-            time.sleep(0.1)
+        wait_for_port(self.port, self.process, "nginx", log)
+        return self
 
     def access_lines(self):
         return (self.prefix / "logs" / "access.log").read_text().splitlines()
