@@ -52,8 +52,11 @@ def scope_errors(role, region_codes=(), location_codes=()):
     region_codes, location_codes = list(region_codes or ()), list(location_codes or ())
     if role not in ROLES:
         errors["role"] = ["Must be one of: " + ", ".join(ROLES) + "."]
-    regions = db.session.scalars(sa.select(Region).where(Region.code.in_(region_codes))).all()
-    locations = db.session.scalars(sa.select(Location).where(Location.code.in_(location_codes))).all()
+    # A code with a NUL is no code of ours (and PostgreSQL refuses it in a query): unknown.
+    regions = db.session.scalars(sa.select(Region).where(
+        Region.code.in_([code for code in region_codes if "\x00" not in code]))).all()
+    locations = db.session.scalars(sa.select(Location).where(
+        Location.code.in_([code for code in location_codes if "\x00" not in code]))).all()
     unknown = set(region_codes) - {r.code for r in regions}
     if unknown:
         errors["regions"] = ["Unknown region: " + ", ".join(sorted(unknown)) + "."]

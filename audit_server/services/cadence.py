@@ -45,7 +45,8 @@ def _checklists():
 # --- setting a cadence ------------------------------------------------------------------
 
 def _region(code):
-    region = db.session.scalar(sa.select(Region).where(Region.code == code))
+    # A code with a NUL is no region's (and PostgreSQL refuses it in a query).
+    region = None if "\x00" in code else db.session.scalar(sa.select(Region).where(Region.code == code))
     if region is None:
         codes = db.session.scalars(sa.select(Region.code).order_by(Region.code)).all()
         known = ", ".join(codes) if codes else "none yet"

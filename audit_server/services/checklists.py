@@ -3,6 +3,7 @@ import functools
 import hashlib
 import json
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +39,10 @@ class Checklist:
 
     def item(self, item_id):
         return next((i for _, i in iter_items(self.definition) if i["id"] == item_id), None)
+
+
+# A version as content_version makes it.
+VERSION = re.compile(r"[0-9a-f]{16}")
 
 
 def content_version(definition):

@@ -43,9 +43,11 @@ def upload_checklist():
     return _page(uploaded=checklist, inserted=inserted)
 
 
-@bp.route("/checklists/<checklist_id>/<version>")
+@bp.route("/checklists/<identifier:checklist_id>/<version>")
 def checklists_preview(checklist_id, version):
-    row = db.session.get(ChecklistVersion, (checklist_id[:64], version[:16])) or abort(404)
+    if not checklists.VERSION.fullmatch(version):
+        abort(404)
+    row = db.session.get(ChecklistVersion, (checklist_id, version)) or abort(404)
     checklist = checklists.Checklist(row.checklist_id, row.version, row.kind, row.definition)
     current = checklists.current_checklists().get(checklist_id)
     return render_template("admin/checklist_preview.html", checklist=checklist, definition=checklist.definition,
