@@ -13,7 +13,9 @@ Every setting can be changed from the environment without editing this file:
 Workers are sync: each takes one request at a time, so a photo being decoded uses one
 worker's memory and CPU and never starves another request of the same process. They
 rely on nginx buffering a phone's slow upload whole before passing it on (it does by
-default; deploy/nginx.conf), so a worker never waits on a bad mobile network.
+default; deploy/nginx.conf), so a worker never waits on a bad mobile network. (A sync
+worker closes each connection after its answer: nginx opens a new one per request, which
+on loopback or a LAN costs well under a millisecond.)
 
 Graceful restarts: `kill -HUP <master>` starts new workers on the new code and lets the
 old ones finish their requests; `kill -TERM` stops after the requests in flight.
@@ -34,7 +36,6 @@ workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count() *
 worker_class = "sync"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT") or 60)
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT") or 30)
-keepalive = 5  # nginx keeps connections to the app servers open (upstream keepalive)
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS") or 2000)
 max_requests_jitter = max_requests // 10
 # Not preloaded: each worker imports the app, and so opens its own database connections,

@@ -144,10 +144,14 @@ export async function pending() {
 async function flushOnce(force) {
   const now = Date.now();
   const due = (entry) => !entry.refused && (force || !entry.nextAttemptAt || entry.nextAttemptAt <= now);
-  for (const entry of (await store.all("outbox")).filter(due)) await sendAudit(entry);
-  const waiting = new Set((await store.all("outbox")).map((a) => a.body.id));
-  for (const photo of (await store.all("photos")).filter((p) => p.ready && due(p))) {
-    await sendPhoto(photo, waiting);
+  // The phone knows it has no network at all: nothing is tried until the "online" event
+  // (below) or the next timer. (A phone on a bad network still says it is online, and tries.)
+  if (navigator.onLine !== false) {
+    for (const entry of (await store.all("outbox")).filter(due)) await sendAudit(entry);
+    const waiting = new Set((await store.all("outbox")).map((a) => a.body.id));
+    for (const photo of (await store.all("photos")).filter((p) => p.ready && due(p))) {
+      await sendPhoto(photo, waiting);
+    }
   }
   const state = await pending();
   announce("momento:queue", state);
