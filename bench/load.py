@@ -155,6 +155,8 @@ def users(photos, regions, sent, sent_lock, photo_queue=None):
     uploaded: each is a job pushed there for photo_worker(), the queued design's stand-in."""
     from locust import HttpUser, between, task
 
+    from tests.helpers import best_phone, failing
+
     managers = iter(range(10**6))
     regionals = iter(range(10**6))
     walk_in_failures = ["smile", "floor_clean", "entrance_clear"]
@@ -226,15 +228,11 @@ def users(photos, regions, sent, sent_lock, photo_queue=None):
 
         @task
         def walk_in(self):
-            from tests.helpers import failing
-
             first, second = random.sample(walk_in_failures, 2)
             self.audit("walk-in", "five_second_walk_in", failing(first, second), [first, second])
 
         @task
         def phone(self):
-            from tests.helpers import best_phone
-
             answers = best_phone()
             answers["owned"] = {"value": False}
             self.audit("phone", "call_your_own_number", answers, [None, None])

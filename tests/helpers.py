@@ -10,6 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import psycopg
+import pytest
 import sqlalchemy as sa
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -36,6 +37,16 @@ HOSTILE = st.one_of(
 )
 HOSTILE_EXAMPLES = ("\x00", "caf\udce9", 2**31, 2**63, 10**20, "9999-12-31T23:59:59-12:00",
                     "0001-01-01T00:00:00+14:00")
+
+
+def cannot_run_here(message):
+    """A test that needs what this machine lacks (chromium, Redis, nginx): it says so loudly
+    and is skipped, as the Makefile's PostgreSQL run is; under CI=true, where .ci/run
+    provides everything, it fails instead."""
+    print("\n" + "!" * 78 + f"\n!!! {message}\n" + "!" * 78)
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{message} CI=true: a test that cannot run fails (.ci/run provides what it needs).")
+    pytest.skip(message)
 
 
 def given_hostile_values(test):

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from tests.helpers import cannot_run_here
+
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync"]
@@ -64,11 +66,7 @@ _shared_chromium = _SharedChromium()
 def chromium():
     problem = _missing_browser()
     if problem:
-        message = f"BROWSER TESTS NOT RUN: {problem}."
-        print("\n" + "!" * 78 + f"\n!!! {message}\n" + "!" * 78)
-        if os.environ.get("CI") == "true":
-            pytest.fail(message + " CI=true: a browser test that cannot run fails.")
-        pytest.skip(message)
+        cannot_run_here(f"BROWSER TESTS NOT RUN: {problem}.")
     yield _shared_chromium.start()
     _shared_chromium.stop()
 

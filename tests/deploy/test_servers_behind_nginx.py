@@ -25,7 +25,7 @@ from audit_server.security_headers import HSTS
 from tests import photo_samples
 from tests.api.test_the_probe_over_http import csrf_of, refused, signed_in
 from tests.conftest import gunicorn_env
-from tests.helpers import audit_body, failing
+from tests.helpers import audit_body, cannot_run_here, failing
 from tests.topology import NGINX, NGINX_CONF, AppServer, topology
 
 MiB = 1024 * 1024
@@ -34,11 +34,7 @@ MiB = 1024 * 1024
 @pytest.fixture(scope="module")
 def nginx_installed():
     if NGINX is None:
-        message = "NGINX TESTS NOT RUN: Debian's nginx is not installed (apt-get install nginx)."
-        print("\n" + "!" * 78 + f"\n!!! {message}\n" + "!" * 78)
-        if os.environ.get("CI") == "true":
-            pytest.fail(message + " CI=true: .ci/run installs it.")
-        pytest.skip(message)
+        cannot_run_here("NGINX TESTS NOT RUN: Debian's nginx is not installed (apt-get install nginx).")
 
 
 @pytest.fixture
